@@ -1,0 +1,36 @@
+//! The domain model of zenserver Sessions.
+//!
+//! A *session* is one client process talking to the server (an editor, a
+//! build agent, a CLI tool): its name and mode, free-form metadata, and a log.
+//! The [`SessionRegistry`] holds every active session and a bounded history of
+//! ended ones, applies the rules for creating, updating and ending them, and
+//! keeps all of it within [`Limits`], counts and bytes alike.
+//!
+//! Concurrency is designed around the hot path, appending to a log: the
+//! registry's directory is behind a read-write lock that an append holds only
+//! long enough to find its session, and each session has its own lock, so
+//! appends to different sessions never wait for each other.
+//!
+//! Waiting for new log entries (long polls) is offered as a runtime-agnostic
+//! future, [`LogWaiter`]; there is no executor, timer or thread in here.
+//!
+//! This crate never does IO, never logs, and knows nothing about HTTP or actix:
+//! errors are typed ([`RegistryError`]), and turning them into responses is the
+//! business of the adapter that serves them.
+
+mod error;
+mod id;
+mod limits;
+mod merge_patch;
+mod registry;
+mod session;
+
+pub use error::{RegistryError, ValidationError};
+pub use id::{IdMinter, ParseSessionIdError, SessionId};
+pub use limits::Limits;
+pub use merge_patch::{merge_patch, merge_patch_object};
+pub use registry::{LogWaiter, SessionRegistry, Upserted};
+pub use session::{Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter};
+
+/// The log types, re-exported so users of this crate need not name a second one.
+pub use sessions_log as log;

@@ -1,0 +1,114 @@
+//! Appending to logs, reading them, and waiting for them to grow.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use event_listener::EventListener;
+use sessions_log::{AppendOutcome, LogRead, NewEntry, ReadRequest};
+
+use super::{SessionRegistry, now};
+use crate::{RegistryError, SessionId, ValidationError};
+
+/// Resolves when the log it was made for may have something new: entries were
+/// appended, the session ended or left the registry, or the registry is
+/// shutting down. It carries no result; read the log again to see what.
+///
+/// Runtime-agnostic: poll it from any executor, and put a timeout around it.
+#[derive(Debug)]
+pub struct LogWaiter {
+    listener: EventListener,
+}
+
+impl Future for LogWaiter {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.listener).poll(cx)
+    }
+}
+
+impl SessionRegistry {
+    /// Appends a batch to an active session's log: all of it, or nothing when
+    /// any entry breaks a limit. Batches are appended under the session's lock,
+    /// so concurrent batches never interleave.
+    pub fn append(
+        &self,
+        id: SessionId,
+        entries: &[NewEntry],
+    ) -> Result<AppendOutcome, RegistryError> {
+        self.validate_batch(entries)?;
+        let cell = self.find(id).ok_or(RegistryError::NotFound(id))?;
+        let mut state = cell.lock();
+        if state.ended.is_some() {
+            return Err(RegistryError::Ended(id));
+        }
+        let bytes_before = state.log.retained_bytes();
+        let outcome = state.log.append(entries).map_err(ValidationError::from)?;
+        self.account_log_memory(bytes_before, state.log.retained_bytes());
+        if outcome.appended > 0 {
+            state.updated = now();
+        }
+        drop(state);
+        if outcome.appended > 0 {
+            cell.wake_log_waiters();
+            self.note_change();
+        }
+        if self.log_memory.load(Ordering::Acquire) > self.limits.max_log_memory {
+            self.enforce_log_memory_budget();
+        }
+        Ok(outcome)
+    }
+
+    fn validate_batch(&self, entries: &[NewEntry]) -> Result<(), ValidationError> {
+        if entries.len() > self.limits.max_batch_entries {
+            return Err(ValidationError::TooManyEntries {
+                count: entries.len(),
+                limit: self.limits.max_batch_entries,
+            });
+        }
+        for (index, entry) in entries.iter().enumerate() {
+            if entry.message.len() > self.limits.max_message_bytes {
+                return Err(ValidationError::MessageTooLong {
+                    index,
+                    bytes: entry.message.len(),
+                    limit: self.limits.max_message_bytes,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a session's log (active or retained ended) and hands the read to
+    /// `reader` while the session is locked: keep `reader` short, appends to
+    /// this session wait for it.
+    pub fn read_log<R>(
+        &self,
+        id: SessionId,
+        request: ReadRequest,
+        reader: impl FnOnce(&LogRead<'_>) -> R,
+    ) -> Result<R, RegistryError> {
+        let cell = self.find(id).ok_or(RegistryError::NotFound(id))?;
+        let state = cell.lock();
+        Ok(reader(&state.log.read(request)))
+    }
+
+    /// A waiter for entries newer than `cursor`, or `None` when waiting would
+    /// be pointless: such entries exist already, the session has ended, or
+    /// the registry is shutting down.
+    pub fn wait_for_log(
+        &self,
+        id: SessionId,
+        cursor: u64,
+    ) -> Result<Option<LogWaiter>, RegistryError> {
+        let cell = self.find(id).ok_or(RegistryError::NotFound(id))?;
+        // Listen before looking, so an append between the look and the wait
+        // still wakes the waiter.
+        let listener = cell.log_changed.listen();
+        let state = cell.lock();
+        let settled =
+            state.ended.is_some() || state.log.last_seq() > cursor || self.is_shutting_down();
+        Ok((!settled).then_some(LogWaiter { listener }))
+    }
+}

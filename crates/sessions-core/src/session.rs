@@ -1,0 +1,203 @@
+//! Sessions as the rest of the world sees them, and the changes it asks for.
+
+use jiff::Timestamp;
+use sessions_log::LogSummary;
+
+use crate::{Limits, SessionId, ValidationError};
+
+/// A session's free-form properties: a JSON object.
+pub type Metadata = serde_json::Map<String, serde_json::Value>;
+
+/// A copy of one session's state, taken at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: SessionId,
+    pub appname: String,
+    pub mode: String,
+    pub jobid: Option<String>,
+    pub metadata: Metadata,
+    pub created: Timestamp,
+    /// Last change of any kind: properties, metadata, a log append, the end.
+    pub updated: Timestamp,
+    pub ended: Option<Timestamp>,
+    /// True only for the server's own session.
+    pub server: bool,
+    pub log: LogSummary,
+}
+
+impl Session {
+    pub fn status(&self) -> SessionStatus {
+        if self.ended.is_some() {
+            SessionStatus::Ended
+        } else {
+            SessionStatus::Active
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionStatus {
+    Active,
+    Ended,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Active => "active",
+            SessionStatus::Ended => "ended",
+        }
+    }
+}
+
+/// Which sessions a listing returns, and in which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// Active sessions, newest created first.
+    #[default]
+    Active,
+    /// Retained ended sessions, most recently ended first.
+    Ended,
+    /// Both, newest created first.
+    All,
+}
+
+impl StatusFilter {
+    pub fn parse(name: &str) -> Option<StatusFilter> {
+        match name {
+            "active" => Some(StatusFilter::Active),
+            "ended" => Some(StatusFilter::Ended),
+            "all" => Some(StatusFilter::All),
+            _ => None,
+        }
+    }
+}
+
+/// The properties of a session about to be created.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewSession {
+    pub appname: String,
+    pub mode: String,
+    pub jobid: Option<String>,
+    pub metadata: Metadata,
+}
+
+/// A create-or-update request: fields that are `Some` replace, fields that are
+/// `None` stay as they are. `appname` and `mode` are required to create.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SessionUpdate {
+    pub appname: Option<String>,
+    pub mode: Option<String>,
+    /// `Some(None)` removes the job id.
+    pub jobid: Option<Option<String>>,
+    /// Replaces the metadata as a whole; see
+    /// [`crate::SessionRegistry::patch_metadata`] to merge.
+    pub metadata: Option<Metadata>,
+}
+
+impl SessionUpdate {
+    /// The session this update would create, if it names everything a new
+    /// session needs.
+    pub(crate) fn into_new_session(self) -> Result<NewSession, ValidationError> {
+        Ok(NewSession {
+            appname: self
+                .appname
+                .ok_or(ValidationError::MissingField("appname"))?,
+            mode: self.mode.ok_or(ValidationError::MissingField("mode"))?,
+            jobid: self.jobid.flatten(),
+            metadata: self.metadata.unwrap_or_default(),
+        })
+    }
+
+    pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
+        if let Some(appname) = &self.appname {
+            validate_appname(appname, limits)?;
+        }
+        if let Some(mode) = &self.mode {
+            validate_name("mode", mode, limits)?;
+        }
+        if let Some(Some(jobid)) = &self.jobid {
+            validate_name("jobid", jobid, limits)?;
+        }
+        if let Some(metadata) = &self.metadata {
+            validate_metadata(metadata, limits)?;
+        }
+        Ok(())
+    }
+}
+
+impl NewSession {
+    pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
+        validate_appname(&self.appname, limits)?;
+        validate_name("mode", &self.mode, limits)?;
+        if let Some(jobid) = &self.jobid {
+            validate_name("jobid", jobid, limits)?;
+        }
+        validate_metadata(&self.metadata, limits)
+    }
+}
+
+fn validate_appname(appname: &str, limits: &Limits) -> Result<(), ValidationError> {
+    if appname.is_empty() {
+        return Err(ValidationError::EmptyAppname);
+    }
+    validate_name("appname", appname, limits)
+}
+
+fn validate_name(field: &'static str, value: &str, limits: &Limits) -> Result<(), ValidationError> {
+    if value.len() > limits.max_name_bytes {
+        return Err(ValidationError::FieldTooLong {
+            field,
+            bytes: value.len(),
+            limit: limits.max_name_bytes,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_metadata(
+    metadata: &Metadata,
+    limits: &Limits,
+) -> Result<(), ValidationError> {
+    let bytes = compact_json_len(metadata);
+    if bytes > limits.max_metadata_bytes {
+        return Err(ValidationError::MetadataTooLarge {
+            bytes,
+            limit: limits.max_metadata_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Length of the compact JSON text of `metadata`, without building it.
+fn compact_json_len(metadata: &Metadata) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing to a counter cannot fail and maps always serialize.
+    let _ = serde_json::to_writer(&mut counter, metadata);
+    counter.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_metadata_as_compact_json() {
+        let metadata: Metadata =
+            serde_json::from_str(r#"{ "a" : [1, 2],  "b": {"c": "é"} }"#).unwrap();
+        assert_eq!(
+            compact_json_len(&metadata),
+            r#"{"a":[1,2],"b":{"c":"é"}}"#.len()
+        );
+    }
+}

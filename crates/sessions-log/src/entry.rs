@@ -1,0 +1,86 @@
+//! The values that go into a log and come out of it.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+
+use crate::Level;
+
+/// Structured data attached to an entry: a JSON object kept as compact JSON
+/// text, so the ring stores it as bytes and a reader copies it out verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryData(String);
+
+impl EntryData {
+    /// Serializes `object` compactly. Only objects are accepted, so the type
+    /// itself guarantees that `data` is an object.
+    pub fn from_object(object: &serde_json::Map<String, serde_json::Value>) -> EntryData {
+        EntryData(serde_json::Value::Object(object.clone()).to_string())
+    }
+
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An entry on its way into a log; the log assigns its `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub timestamp: Timestamp,
+    pub level: Level,
+    pub message: String,
+    pub data: Option<EntryData>,
+}
+
+impl NewEntry {
+    pub fn new(timestamp: Timestamp, level: Level, message: impl Into<String>) -> NewEntry {
+        NewEntry {
+            timestamp,
+            level,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    pub fn with_data(mut self, data: EntryData) -> NewEntry {
+        self.data = Some(data);
+        self
+    }
+}
+
+/// An entry as it is stored, borrowed from the log it was read from.
+///
+/// The text is borrowed straight from the log's storage unless it happens to
+/// wrap around the end of it, then it is copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    pub seq: u64,
+    /// Millisecond precision: the log keeps no finer time.
+    pub timestamp: Timestamp,
+    pub level: Level,
+    pub message: Cow<'a, str>,
+    /// Compact JSON text of an object.
+    pub data: Option<Cow<'a, str>>,
+}
+
+impl EntryRef<'_> {
+    pub fn to_owned_entry(&self) -> LogEntry {
+        LogEntry {
+            seq: self.seq,
+            timestamp: self.timestamp,
+            level: self.level,
+            message: self.message.clone().into_owned(),
+            data: self.data.clone().map(Cow::into_owned),
+        }
+    }
+}
+
+/// An owned copy of a stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub timestamp: Timestamp,
+    pub level: Level,
+    pub message: String,
+    pub data: Option<String>,
+}

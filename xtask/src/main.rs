@@ -1,0 +1,78 @@
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo
+//! does.
+//!
+//! - `cargo xtask test`: everything CI checks: formatting, clippy with
+//!   warnings denied, and every test.
+//! - `cargo xtask dist`: a release tarball of the server with its checksum.
+//!
+//! It only drives other programs (cargo, tar, sha256sum); it must never grow
+//! dependencies of its own, so it stays quick to build on a fresh machine.
+
+mod dist;
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test    formatting, clippy (-D warnings) and all tests, as CI runs them
+  dist    build target/dist/zenserver-<version>-<target>.tar.gz and its .sha256
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("dist") => dist::dist(),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What CI runs: cheap checks first so a formatting slip fails in seconds.
+fn test() -> Result<(), String> {
+    run::cargo(&["fmt", "--all", "--check"])?;
+    run::cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    if run::cargo_quiet(&["nextest", "--version"]) {
+        run::cargo(&[
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ])?;
+        run::cargo(&["test", "--workspace", "--locked", "--doc"])?;
+    } else {
+        run::cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])?;
+    }
+    Ok(())
+}
+
+/// The workspace root: xtask lives one level below it.
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
