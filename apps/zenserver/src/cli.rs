@@ -1,0 +1,177 @@
+//! Command-line flags, each with a `ZEN_*` environment equivalent.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use sessions_core::Limits;
+use sessions_core::log::RingLimits;
+use sessions_http::HttpLimits;
+
+/// Tracks the client sessions talking to zenserver (editors, build agents,
+/// CLI tools), keeps their logs in capped in-memory rings, and shows it all in
+/// a live web dashboard.
+///
+/// Sizes take an optional binary unit: 65536, 64KiB, 8MiB, 1GiB.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, after_help = EXAMPLES)]
+pub(crate) struct Cli {
+    /// Address to listen on. Anything but loopback exposes the API to the
+    /// network: use --token then.
+    #[arg(long, env = "ZEN_BIND", default_value = "127.0.0.1")]
+    pub(crate) bind: IpAddr,
+
+    /// Port to listen on; 0 picks a free one (printed at start-up).
+    #[arg(long, env = "ZEN_PORT", default_value_t = 8558)]
+    pub(crate) port: u16,
+
+    /// HTTP worker threads [default: one per CPU core].
+    #[arg(long, env = "ZEN_WORKERS")]
+    pub(crate) workers: Option<usize>,
+
+    /// Extra host names to accept in the Host header (comma-separated), for
+    /// example the machine's name on a non-loopback bind.
+    #[arg(long, env = "ZEN_ALLOW_HOST", value_delimiter = ',')]
+    pub(crate) allow_host: Vec<String>,
+
+    /// Extra origins (exact, like https://tools.example) whose pages may
+    /// change sessions (comma-separated).
+    #[arg(long, env = "ZEN_ALLOW_ORIGIN", value_delimiter = ',')]
+    pub(crate) allow_origin: Vec<String>,
+
+    /// Require `Authorization: Bearer <TOKEN>` on every API request.
+    #[arg(long, env = "ZEN_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+
+    /// Largest request body.
+    #[arg(long, env = "ZEN_MAX_BODY", default_value = "4MiB", value_parser = parse_size)]
+    pub(crate) max_body: usize,
+
+    /// Seconds a request head or body may stall before it is answered 408.
+    #[arg(long, env = "ZEN_REQUEST_TIMEOUT", default_value_t = 10)]
+    pub(crate) request_timeout: u64,
+
+    /// Longest log message.
+    #[arg(long, env = "ZEN_MAX_MESSAGE", default_value = "64KiB", value_parser = parse_size)]
+    pub(crate) max_message: usize,
+
+    /// Most entries in one append.
+    #[arg(long, env = "ZEN_MAX_BATCH_ENTRIES", default_value_t = 10_000)]
+    pub(crate) max_batch_entries: usize,
+
+    /// Longest appname, mode or jobid.
+    #[arg(long, env = "ZEN_MAX_NAME", default_value = "256", value_parser = parse_size)]
+    pub(crate) max_name: usize,
+
+    /// Largest metadata object, as compact JSON.
+    #[arg(long, env = "ZEN_MAX_METADATA", default_value = "64KiB", value_parser = parse_size)]
+    pub(crate) max_metadata: usize,
+
+    /// Most active sessions, the server's own included.
+    #[arg(long, env = "ZEN_MAX_ACTIVE_SESSIONS", default_value_t = 10_000)]
+    pub(crate) max_active_sessions: usize,
+
+    /// Ended sessions kept, with their logs, after they end.
+    #[arg(long, env = "ZEN_MAX_ENDED_SESSIONS", default_value_t = 1_000)]
+    pub(crate) max_ended_sessions: usize,
+
+    /// Entries kept per session log.
+    #[arg(long, env = "ZEN_MAX_LOG_ENTRIES", default_value_t = 10_000)]
+    pub(crate) max_log_entries: usize,
+
+    /// Bytes kept per session log.
+    #[arg(long, env = "ZEN_MAX_LOG_BYTES", default_value = "8MiB", value_parser = parse_size)]
+    pub(crate) max_log_bytes: usize,
+
+    /// Bytes kept by all logs together.
+    #[arg(long, env = "ZEN_MAX_LOG_MEMORY", default_value = "1GiB", value_parser = parse_size)]
+    pub(crate) max_log_memory: usize,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  zenserver                          serve on http://127.0.0.1:8558
+  zenserver --port 0                 serve on a free port (printed)
+  ZEN_TOKEN=s3cret zenserver --bind 0.0.0.0 --allow-host buildbox
+  RUST_LOG=debug zenserver           log every request";
+
+impl Cli {
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_name_bytes: self.max_name,
+            max_metadata_bytes: self.max_metadata,
+            max_active_sessions: self.max_active_sessions,
+            max_ended_sessions: self.max_ended_sessions,
+            max_message_bytes: self.max_message,
+            max_batch_entries: self.max_batch_entries,
+            log: RingLimits::new(self.max_log_entries, self.max_log_bytes),
+            max_log_memory: self.max_log_memory,
+        }
+    }
+
+    pub(crate) fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            max_body_bytes: self.max_body,
+            body_stall_timeout: self.request_timeout(),
+        }
+    }
+
+    pub(crate) fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout.max(1))
+    }
+}
+
+/// A byte count with an optional binary unit: `512`, `64KiB`, `8MiB`, `1GiB`
+/// (also `k`, `KB`, `M`, `MB`, `G`, `GB`, all meaning powers of 1024).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 65536, 64KiB or 8MiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("unknown unit in `{text}`; use KiB, MiB or GiB")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("8 MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("1TiB").is_err());
+        assert!(parse_size("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn flags_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_the_contract() {
+        let cli = Cli::parse_from(["zenserver"]);
+        assert_eq!(cli.limits(), Limits::default());
+        assert_eq!(cli.http_limits(), HttpLimits::default());
+        assert_eq!((cli.bind.to_string(), cli.port), ("127.0.0.1".into(), 8558));
+    }
+}

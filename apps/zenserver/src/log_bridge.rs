@@ -1,0 +1,190 @@
+//! Every `log` record of the process goes to stderr (through env_logger) and
+//! into the server's own session, so the dashboard shows what the server does.
+//!
+//! Records travel through a bounded channel to one drain thread that appends
+//! them in batches. Logging never blocks the thread that logs: when the
+//! channel is full the record is counted as dropped, and the count is written
+//! into the session with the next batch. The drain thread's own records go to
+//! stderr only, so it can never feed itself.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use jiff::Timestamp;
+use sessions_core::log::{EntryData, Level, NewEntry};
+use sessions_core::{SessionId, SessionRegistry};
+
+/// Records waiting for the drain thread, at most.
+const CHANNEL_CAPACITY: usize = 8_192;
+/// Records appended per batch, at most.
+const BATCH_SIZE: usize = 1_024;
+
+thread_local! {
+    /// Set on the drain thread: its records must not go back into the channel.
+    static IS_DRAIN_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The process-wide logger.
+struct BridgeLogger {
+    stderr: env_logger::Logger,
+    sender: Sender<NewEntry>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The receiving end, handed to the drain thread once the server's session
+/// exists; records logged before that wait in the channel.
+#[derive(Debug)]
+pub(crate) struct PendingDrain {
+    receiver: Receiver<NewEntry>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// Installs the logger: `RUST_LOG` decides what is logged (default `info`),
+/// for stderr and the server's session alike.
+pub(crate) fn install() -> PendingDrain {
+    let stderr =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).build();
+    let (sender, receiver) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
+    let dropped = Arc::new(AtomicU64::new(0));
+    let max_level = stderr.filter();
+    let logger = BridgeLogger {
+        stderr,
+        sender,
+        dropped: Arc::clone(&dropped),
+    };
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
+        log::set_max_level(max_level);
+    }
+    PendingDrain { receiver, dropped }
+}
+
+impl log::Log for BridgeLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.stderr.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.stderr.matches(record) {
+            return;
+        }
+        self.stderr.log(record);
+        if IS_DRAIN_THREAD.with(Cell::get) {
+            return;
+        }
+        if let Err(TrySendError::Full(_)) = self.sender.try_send(entry_from(record)) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn flush(&self) {
+        self.stderr.flush();
+    }
+}
+
+fn entry_from(record: &log::Record<'_>) -> NewEntry {
+    let level = match record.level() {
+        log::Level::Error => Level::Error,
+        log::Level::Warn => Level::Warn,
+        log::Level::Info => Level::Info,
+        log::Level::Debug | log::Level::Trace => Level::Debug,
+    };
+    let mut data = serde_json::Map::new();
+    data.insert("target".into(), record.target().into());
+    NewEntry::new(now(), level, record.args().to_string()).with_data(EntryData::from_object(&data))
+}
+
+impl PendingDrain {
+    /// Starts the drain thread, appending to `session` from now on.
+    pub(crate) fn start(self, registry: Arc<SessionRegistry>, session: SessionId) {
+        let spawned = std::thread::Builder::new()
+            .name("log-drain".into())
+            .spawn(move || {
+                IS_DRAIN_THREAD.with(|flag| flag.set(true));
+                drain(&self.receiver, &self.dropped, &registry, session);
+            });
+        if let Err(error) = spawned {
+            log::error!(
+                "the log drain thread could not start: {error}; the server's session gets no log"
+            );
+        }
+    }
+}
+
+/// Runs until every sender is gone, which for the process-wide logger is
+/// never: the thread ends with the process.
+fn drain(
+    receiver: &Receiver<NewEntry>,
+    dropped: &AtomicU64,
+    registry: &SessionRegistry,
+    session: SessionId,
+) {
+    let limits = registry.limits();
+    let batch_size = BATCH_SIZE.min(limits.max_batch_entries).max(1);
+    while let Ok(first) = receiver.recv() {
+        let mut batch = Vec::with_capacity(batch_size);
+        batch.push(first);
+        batch.extend(receiver.try_iter().take(batch_size - 1));
+        let lost = dropped.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            batch.push(NewEntry::new(
+                now(),
+                Level::Warn,
+                format!(
+                    "{lost} log records were dropped: they came faster than they could be stored"
+                ),
+            ));
+        }
+        for entry in &mut batch {
+            truncate_message(&mut entry.message, limits.max_message_bytes);
+        }
+        for chunk in batch.chunks(batch_size) {
+            if let Err(error) = registry.append(session, chunk) {
+                // Goes to stderr only: this is the drain thread.
+                log::warn!(
+                    "could not store {} server log records: {error}",
+                    chunk.len()
+                );
+            }
+        }
+    }
+}
+
+/// Cuts an over-long message at a character boundary, marking the cut.
+fn truncate_message(message: &mut String, limit: usize) {
+    const MARK: &str = "…";
+    if message.len() <= limit {
+        return;
+    }
+    let mut end = limit.saturating_sub(MARK.len());
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message.truncate(end);
+    if message.len() + MARK.len() <= limit {
+        message.push_str(MARK);
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_within_the_limit_and_on_a_char_boundary() {
+        let mut message = "ééééé".to_owned();
+        truncate_message(&mut message, 6);
+        assert_eq!(message, "é…");
+        let mut short = "fits".to_owned();
+        truncate_message(&mut short, 4);
+        assert_eq!(short, "fits");
+        let mut tiny = "abcdef".to_owned();
+        truncate_message(&mut tiny, 2);
+        assert!(tiny.len() <= 2);
+    }
+}

@@ -1,0 +1,167 @@
+//! `zenserver`: the Sessions server binary.
+//!
+//! It wires the layers together and owns everything that touches the process:
+//! command-line flags, the logger (stderr plus the server's own session),
+//! binding the socket, printing the address, signals and shutdown. The HTTP
+//! routes live in `sessions-http`, the rules in `sessions-core`; nothing here
+//! should grow into either.
+
+mod cli;
+mod log_bridge;
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::HttpServer;
+use anyhow::Context;
+use clap::Parser;
+use sessions_core::{Metadata, NewSession, SessionRegistry};
+use sessions_http::{AccessPolicy, AppState};
+
+use crate::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let drain = log_bridge::install();
+    match run(&cli, drain) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            log::error!("{error:#}");
+            eprintln!("zenserver: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let registry = Arc::new(SessionRegistry::new(cli.limits()));
+    let listener = TcpListener::bind((cli.bind, cli.port))
+        .with_context(|| format!("cannot listen on {}", SocketAddr::new(cli.bind, cli.port)))?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+
+    let server_session = registry
+        .create_server_session(server_session(address))
+        .context("cannot create the server's own session")?;
+    drain.start(Arc::clone(&registry), server_session.id);
+
+    let state = Arc::new(AppState {
+        registry: Arc::clone(&registry),
+        limits: cli.http_limits(),
+        access: AccessPolicy::new(
+            cli.bind,
+            address.port(),
+            &cli.allow_host,
+            &cli.allow_origin,
+            cli.token.clone(),
+        ),
+        started,
+    });
+
+    let url = format!("http://{address}");
+    println!("zenserver listening on {url}");
+    println!("dashboard: {url}/dashboard/");
+    log::info!(
+        "zenserver {} listening on {url} (session {})",
+        env!("CARGO_PKG_VERSION"),
+        server_session.id
+    );
+    if !cli.bind.is_loopback() {
+        log::warn!(
+            "bound to {}, which is not loopback: anyone who can reach this machine can use the API{}",
+            cli.bind,
+            if cli.token.is_some() {
+                ""
+            } else {
+                "; consider --token"
+            }
+        );
+    }
+    if cli.token.is_some() {
+        log::info!("API requests need a bearer token");
+    }
+
+    actix_web::rt::System::new().block_on(serve(cli, listener, state))?;
+    log::info!("zenserver stopped");
+    Ok(())
+}
+
+/// Serves until SIGINT or SIGTERM, then stops gracefully: long polls are woken
+/// so they answer at once, in-flight requests finish, the process exits 0.
+async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<()> {
+    let registry = Arc::clone(&state.registry);
+    let mut server = HttpServer::new(move || sessions_http::app(Arc::clone(&state)))
+        .client_request_timeout(cli.request_timeout())
+        .shutdown_timeout(10)
+        .disable_signals();
+    if let Some(workers) = cli.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server.listen(listener)?.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let signal = shutdown_signal().await;
+        log::info!("{signal} received, shutting down");
+        registry.shut_down();
+        handle.stop(true).await;
+    });
+    server.await.context("the server failed")
+}
+
+#[cfg(unix)]
+async fn shutdown_signal() -> &'static str {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        log::warn!("cannot listen for signals; stop the server by killing it");
+        return std::future::pending().await;
+    };
+    std::future::poll_fn(|context| {
+        if interrupt.poll_recv(context).is_ready() {
+            std::task::Poll::Ready("SIGINT")
+        } else if terminate.poll_recv(context).is_ready() {
+            std::task::Poll::Ready("SIGTERM")
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal() -> &'static str {
+    let _ = actix_web::rt::signal::ctrl_c().await;
+    "Ctrl-C"
+}
+
+/// The server's own session: its log is the server's log.
+fn server_session(address: SocketAddr) -> NewSession {
+    let mut metadata = Metadata::new();
+    metadata.insert("version".into(), env!("CARGO_PKG_VERSION").into());
+    metadata.insert("pid".into(), std::process::id().into());
+    metadata.insert("host".into(), host_name().into());
+    metadata.insert("address".into(), address.to_string().into());
+    NewSession {
+        appname: "zenserver".into(),
+        mode: "server".into(),
+        jobid: None,
+        metadata,
+    }
+}
+
+/// The machine's name, from the kernel where it says, else the environment.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,471 @@
+//! Who may talk to the server: the Host allowlist, the Origin check and the
+//! optional bearer token, plus the headers every response carries and the
+//! access log.
+//!
+//! The threat is a web page the user happens to visit. It can make the
+//! browser send requests to `127.0.0.1`, and with DNS rebinding it can even
+//! read the answers, as long as the server accepts its host name. So: foreign
+//! `Host` names are refused outright, and requests that change something (and
+//! WebSocket upgrades) are refused when the browser says they come from
+//! another origin. Programs that send no `Origin` (curl, editors, agents) are
+//! not affected.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+
+use crate::{ApiError, AppState};
+
+/// The Host, Origin and token rules, worked out once at start-up.
+#[derive(Debug, Clone)]
+pub struct AccessPolicy {
+    /// Host names (no port), lowercase, IPv6 without brackets.
+    allowed_hosts: HashSet<String>,
+    /// Exact `Origin` values that count as the server's own.
+    allowed_origins: HashSet<String>,
+    token: Option<String>,
+}
+
+impl AccessPolicy {
+    /// Loopback names and the bind address are always allowed; `extra_hosts`
+    /// adds names (say, the machine's name for a non-loopback bind). The
+    /// server's own origins are `http://<allowed host>:<port>`; `extra_origins`
+    /// adds exact origins.
+    pub fn new(
+        bind: IpAddr,
+        port: u16,
+        extra_hosts: &[String],
+        extra_origins: &[String],
+        token: Option<String>,
+    ) -> AccessPolicy {
+        let mut allowed_hosts: HashSet<String> = ["localhost", "127.0.0.1", "::1"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if !bind.is_unspecified() {
+            allowed_hosts.insert(bind.to_string());
+        }
+        allowed_hosts.extend(extra_hosts.iter().map(|host| normalize_host(host)));
+        let mut allowed_origins = HashSet::new();
+        for host in &allowed_hosts {
+            let host = if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
+            allowed_origins.insert(format!("http://{host}:{port}"));
+            if port == 80 {
+                allowed_origins.insert(format!("http://{host}"));
+            }
+        }
+        allowed_origins.extend(
+            extra_origins
+                .iter()
+                .map(|origin| origin.trim_end_matches('/').to_owned()),
+        );
+        AccessPolicy {
+            allowed_hosts,
+            allowed_origins,
+            token: token.filter(|token| !token.is_empty()),
+        }
+    }
+
+    /// Applies every rule to a request; the first one broken is the answer.
+    pub(crate) fn check(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &str,
+        headers: &HeaderMap,
+    ) -> Result<(), ApiError> {
+        self.check_host(headers)?;
+        self.check_token(path, query, headers)?;
+        self.check_origin(method, headers)
+    }
+
+    /// The `Host` header, compared by name with the port ignored. A request
+    /// without one (HTTP/1.0) cannot come from a browser and passes.
+    fn check_host(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(host) = headers.get(header::HOST) else {
+            return Ok(());
+        };
+        let name = host.to_str().map(host_name).unwrap_or_default();
+        if self.allowed_hosts.contains(&name) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "host `{}` is not allowed; use localhost or 127.0.0.1, or start the server with --allow-host",
+                String::from_utf8_lossy(host.as_bytes())
+            )))
+        }
+    }
+
+    /// Requests that change state, and WebSocket upgrades, must not come from
+    /// another site: a foreign `Origin`, or `Sec-Fetch-Site` saying
+    /// `cross-site` or `same-site`, is refused. Origins are compared exactly.
+    fn check_origin(&self, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+        let is_upgrade = headers
+            .get(header::UPGRADE)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"));
+        let changes_state = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !changes_state && !is_upgrade {
+            return Ok(());
+        }
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            let allowed = origin
+                .to_str()
+                .is_ok_and(|origin| self.allowed_origins.contains(origin));
+            if !allowed {
+                return Err(ApiError::Forbidden(format!(
+                    "requests from origin `{}` are not allowed; only the server's own pages (or --allow-origin) may change sessions",
+                    String::from_utf8_lossy(origin.as_bytes())
+                )));
+            }
+        }
+        let fetch_site = headers
+            .get("sec-fetch-site")
+            .map(|value| value.as_bytes().to_ascii_lowercase());
+        if let Some(site @ (b"cross-site" | b"same-site")) = fetch_site.as_deref() {
+            return Err(ApiError::Forbidden(format!(
+                "requests with Sec-Fetch-Site: {} are not allowed to change sessions",
+                String::from_utf8_lossy(site)
+            )));
+        }
+        Ok(())
+    }
+
+    /// With a token configured, everything but `/health` and the dashboard's
+    /// static files needs `Authorization: Bearer <token>`. WebSocket upgrades
+    /// may pass it as `?token=` instead, because browsers cannot set headers on
+    /// them.
+    fn check_token(&self, path: &str, query: &str, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(token) = &self.token else {
+            return Ok(());
+        };
+        if is_public_path(path) {
+            return Ok(());
+        }
+        let from_header = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim);
+        let from_query = || {
+            let is_upgrade = headers.contains_key(header::UPGRADE);
+            is_upgrade
+                .then(|| {
+                    web::Query::<Vec<(String, String)>>::from_query(query)
+                        .ok()
+                        .and_then(|pairs| {
+                            pairs
+                                .into_inner()
+                                .into_iter()
+                                .find(|(key, _)| key == "token")
+                                .map(|(_, value)| value)
+                        })
+                })
+                .flatten()
+        };
+        let matches = match from_header {
+            Some(given) => constant_time_eq(given.as_bytes(), token.as_bytes()),
+            None => from_query()
+                .is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes())),
+        };
+        if matches {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+/// Paths anyone on an allowed host may fetch without a token.
+fn is_public_path(path: &str) -> bool {
+    path == "/" || path == "/health" || path == "/dashboard" || path.starts_with("/dashboard/")
+}
+
+/// The host name of a `Host` header value: port dropped, brackets of an IPv6
+/// literal removed, lowercase, one trailing dot (a fully qualified name)
+/// ignored.
+fn host_name(value: &str) -> String {
+    let name = if let Some(rest) = value.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        value.rsplit_once(':').map_or(value, |(name, _port)| name)
+    };
+    normalize_host(name)
+}
+
+fn normalize_host(name: &str) -> String {
+    let name = name.trim().trim_start_matches('[').trim_end_matches(']');
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
+}
+
+/// Compares without stopping at the first difference, so response times do
+/// not tell an attacker how much of a guessed token was right.
+fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
+    if given.len() != expected.len() {
+        return false;
+    }
+    let difference = given
+        .iter()
+        .zip(expected)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    std::hint::black_box(difference) == 0
+}
+
+/// Middleware: refuses requests the [`AccessPolicy`] does not allow, and adds
+/// the security headers to every response.
+pub(crate) async fn guard(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let verdict = match request.app_data::<web::Data<AppState>>() {
+        Some(state) => state.access.check(
+            request.method(),
+            request.path(),
+            request.query_string(),
+            request.headers(),
+        ),
+        None => Ok(()),
+    };
+    let mut response = match verdict {
+        Ok(()) => next.call(request).await?.map_into_left_body(),
+        Err(error) => request.error_response(error).map_into_right_body(),
+    };
+    add_security_headers(response.headers_mut());
+    Ok(response)
+}
+
+fn add_security_headers(headers: &mut HeaderMap) {
+    const SECURITY_HEADERS: [(&str, &str); 4] = [
+        ("cross-origin-resource-policy", "same-origin"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    ];
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+}
+
+/// Middleware: one `debug` line per request. Reads of the server's own log
+/// are not logged: the dashboard follows that log, and logging each poll
+/// would feed it its own traffic forever.
+pub(crate) async fn access_log(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if !log::log_enabled!(log::Level::Debug) || reads_server_log(&request) {
+        return next.call(request).await;
+    }
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.path().to_owned();
+    let response = next.call(request).await?;
+    log::debug!(
+        target: "zenserver::access",
+        "{method} {path} {} {:.3} ms",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(response)
+}
+
+fn reads_server_log(request: &ServiceRequest) -> bool {
+    let server = request
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.registry.server_session_id());
+    let Some(server) = server else {
+        return false;
+    };
+    request.method() == Method::GET
+        && request
+            .path()
+            .strip_prefix("/sessions/")
+            .and_then(|rest| rest.strip_suffix("/log"))
+            .is_some_and(|id| id.eq_ignore_ascii_case(&server.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderValue;
+
+    use super::*;
+
+    fn policy() -> AccessPolicy {
+        AccessPolicy::new(
+            "127.0.0.1".parse().unwrap(),
+            8558,
+            &["devbox.local".into()],
+            &["https://tools.example/".into()],
+            None,
+        )
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn check(policy: &AccessPolicy, method: Method, pairs: &[(&str, &str)]) -> Option<u16> {
+        use actix_web::ResponseError;
+        policy
+            .check(&method, "/sessions/", "", &headers(pairs))
+            .err()
+            .map(|error| error.status_code().as_u16())
+    }
+
+    #[test]
+    fn host_names_are_compared_without_port() {
+        let policy = policy();
+        for host in [
+            "localhost:8558",
+            "LOCALHOST",
+            "127.0.0.1:1",
+            "[::1]:8558",
+            "devbox.local:80",
+            "localhost.:8558",
+        ] {
+            assert_eq!(
+                check(&policy, Method::GET, &[("host", host)]),
+                None,
+                "{host}"
+            );
+        }
+        for host in [
+            "evil.example:8558",
+            "localhost.evil.example",
+            "127.0.0.2",
+            "0.0.0.0:8558",
+            "",
+        ] {
+            assert_eq!(
+                check(&policy, Method::GET, &[("host", host)]),
+                Some(403),
+                "{host}"
+            );
+        }
+        assert_eq!(check(&policy, Method::GET, &[]), None, "no Host at all");
+    }
+
+    #[test]
+    fn foreign_origins_may_read_but_not_write() {
+        let policy = policy();
+        let evil = [("origin", "http://evil.example")];
+        assert_eq!(check(&policy, Method::GET, &evil), None);
+        assert_eq!(check(&policy, Method::POST, &evil), Some(403));
+        assert_eq!(check(&policy, Method::PUT, &evil), Some(403));
+        assert_eq!(check(&policy, Method::DELETE, &evil), Some(403));
+        let upgrade = [("origin", "http://evil.example"), ("upgrade", "websocket")];
+        assert_eq!(check(&policy, Method::GET, &upgrade), Some(403));
+        for origin in [
+            "http://localhost:8558.evil.example",
+            "http://localhost:85589",
+            "http://localhost",
+            "https://localhost:8558",
+            "null",
+        ] {
+            assert_eq!(
+                check(&policy, Method::POST, &[("origin", origin)]),
+                Some(403),
+                "{origin}"
+            );
+        }
+        for origin in [
+            "http://localhost:8558",
+            "http://127.0.0.1:8558",
+            "http://[::1]:8558",
+            "http://devbox.local:8558",
+            "https://tools.example",
+        ] {
+            assert_eq!(
+                check(&policy, Method::POST, &[("origin", origin)]),
+                None,
+                "{origin}"
+            );
+        }
+        assert_eq!(check(&policy, Method::POST, &[]), None, "no Origin: curl");
+    }
+
+    #[test]
+    fn sec_fetch_site_refuses_other_sites() {
+        let policy = policy();
+        for (site, expected) in [
+            ("cross-site", Some(403)),
+            ("same-site", Some(403)),
+            ("same-origin", None),
+            ("none", None),
+        ] {
+            let pairs = [("sec-fetch-site", site)];
+            assert_eq!(check(&policy, Method::POST, &pairs), expected, "{site}");
+            assert_eq!(check(&policy, Method::GET, &pairs), None, "{site}");
+        }
+    }
+
+    #[test]
+    fn a_token_guards_everything_but_health_and_the_dashboard() {
+        let policy = AccessPolicy::new(
+            "127.0.0.1".parse().unwrap(),
+            8558,
+            &[],
+            &[],
+            Some("s3cret".into()),
+        );
+        let status = |path: &str, query: &str, pairs: &[(&str, &str)]| {
+            use actix_web::ResponseError;
+            policy
+                .check(&Method::GET, path, query, &headers(pairs))
+                .err()
+                .map(|error| error.status_code().as_u16())
+        };
+        assert_eq!(status("/sessions/", "", &[]), Some(401));
+        assert_eq!(
+            status("/sessions/", "", &[("authorization", "Bearer nope")]),
+            Some(401)
+        );
+        assert_eq!(
+            status("/sessions/", "", &[("authorization", "Bearer s3cret")]),
+            None
+        );
+        assert_eq!(
+            status("/sessions/", "token=s3cret", &[]),
+            Some(401),
+            "query only for upgrades"
+        );
+        assert_eq!(
+            status("/sessions/ws", "token=s3cret", &[("upgrade", "websocket")]),
+            None
+        );
+        assert_eq!(status("/health", "", &[]), None);
+        assert_eq!(status("/dashboard/app.js", "", &[]), None);
+        assert_eq!(status("/dashboard-evil", "", &[]), Some(401));
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}

@@ -1,0 +1,84 @@
+//! Reading request bodies within their size and time limits.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut, Payload};
+use futures_util::StreamExt;
+
+use crate::{ApiError, HttpLimits};
+
+/// Reads the whole body. A `Content-Length` over the limit is refused before
+/// reading anything; a body that grows past it, or stalls between two chunks
+/// for longer than allowed, is refused as soon as that happens. A client that
+/// disconnects mid-body gets an error here, so nothing half-read is ever
+/// applied.
+pub(crate) async fn read_body(
+    request: &HttpRequest,
+    mut payload: Payload,
+    limits: &HttpLimits,
+) -> Result<Bytes, ApiError> {
+    let limit = limits.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::BodyTooLarge { limit });
+    }
+    let mut body = BytesMut::with_capacity(declared.map_or(0, |length| length as usize));
+    loop {
+        let chunk = actix_web::rt::time::timeout(limits.body_stall_timeout, payload.next())
+            .await
+            .map_err(|_elapsed| ApiError::BodyStalled {
+                seconds: limits.body_stall_timeout.as_secs(),
+            })?;
+        match chunk {
+            None => return Ok(body.freeze()),
+            Some(Err(error)) => {
+                return Err(ApiError::InvalidBody(format!(
+                    "the body could not be read: {error}"
+                )));
+            }
+            Some(Ok(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::BodyTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
+}
+
+/// What the `Content-Type` of a log append says about its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogBodyKind {
+    Text,
+    Json,
+}
+
+impl LogBodyKind {
+    /// `text/plain` or no content type: lines of text. So is
+    /// `application/x-www-form-urlencoded`, because that is what curl sends for
+    /// `--data-binary @file` unless told otherwise. `application/json` or any
+    /// `+json` type: JSON. Parameters such as `charset` are ignored (bodies are
+    /// UTF-8). Anything else is refused with 415.
+    pub(crate) fn of(request: &HttpRequest) -> Result<LogBodyKind, ApiError> {
+        let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
+            return Ok(LogBodyKind::Text);
+        };
+        let text = value.to_str().unwrap_or_default();
+        let essence = text.split(';').next().unwrap_or_default().trim();
+        let essence = essence.to_ascii_lowercase();
+        match essence.as_str() {
+            "text/plain" | "application/x-www-form-urlencoded" => Ok(LogBodyKind::Text),
+            "application/json" => Ok(LogBodyKind::Json),
+            other if other.starts_with("application/") && other.ends_with("+json") => {
+                Ok(LogBodyKind::Json)
+            }
+            _ => Err(ApiError::UnsupportedMediaType(format!(
+                "content type `{text}` is not supported here; send text/plain (one entry per line) or application/json"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! `/sessions/{id}/log`: reading (with long polls) and appending.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, web};
+use jiff::Timestamp;
+use sessions_core::SessionId;
+use sessions_core::log::ReadRequest;
+
+use super::{json_response, session_id};
+use crate::body::{LogBodyKind, read_body};
+use crate::log_body::{parse_json, parse_text};
+use crate::wire::{AppendedJson, log_read_json};
+use crate::{ApiError, AppState, query};
+
+/// `GET /sessions/{id}/log`. With `wait`, a cursor read that finds nothing
+/// new waits until something arrives, the session ends, the server shuts down
+/// or the time is up, then reads once more.
+pub(crate) async fn read(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = session_id(&request)?;
+    let query = query::log_read_query(request.query_string())?;
+    let (mut body, returned, cursor) = read_once(&state, id, query.request)?;
+    let may_wait = match query.request {
+        ReadRequest::After { limit, .. } => limit > 0,
+        _ => false,
+    };
+    if returned == 0
+        && may_wait
+        && !query.wait.is_zero()
+        && let Some(waiter) = state.registry.wait_for_log(id, cursor)?
+    {
+        // Timing out is the normal end of a long poll with nothing new.
+        let _ = actix_web::rt::time::timeout(query.wait, waiter).await;
+        (body, _, _) = read_once(&state, id, query.request)?;
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(ContentType::json())
+        .body(body))
+}
+
+/// One read, serialized while the session is locked: the body, how many
+/// entries it holds, and its cursor.
+fn read_once(
+    state: &AppState,
+    id: SessionId,
+    request: ReadRequest,
+) -> Result<(Vec<u8>, usize, u64), ApiError> {
+    Ok(state.registry.read_log(id, request, |read| {
+        (log_read_json(read), read.len(), read.cursor())
+    })?)
+}
+
+/// `POST /sessions/{id}/log`: appends text lines or JSON entries, all or
+/// nothing.
+pub(crate) async fn append(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = session_id(&request)?;
+    let level = query::log_append_query(request.query_string())?;
+    let kind = LogBodyKind::of(&request)?;
+    let body = read_body(&request, payload, &state.limits).await?;
+    let now = now();
+    let entries = match kind {
+        LogBodyKind::Text => parse_text(&body, level, now)?,
+        LogBodyKind::Json => parse_json(&body, level, now)?,
+    };
+    let outcome = state.registry.append(id, &entries)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &AppendedJson {
+            appended: outcome.appended,
+            cursor: outcome.cursor,
+        },
+    ))
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
+}

@@ -1,0 +1,97 @@
+//! `/sessions/` and `/sessions/{id}`: listing, creating, updating, patching,
+//! ending and reading sessions.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use sessions_core::{Session, Upserted};
+
+use super::{json_response, session_id};
+use crate::body::read_body;
+use crate::wire::{MetadataPatchBody, SessionBody, SessionJson, SessionListJson};
+use crate::{ApiError, AppState, query};
+
+/// `GET /sessions/?status=active|ended|all`.
+pub(crate) async fn list(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query::list_query(request.query_string())?;
+    let sessions = state.registry.list(filter);
+    let body = SessionListJson {
+        sessions: sessions.iter().map(SessionJson::new).collect(),
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `POST /sessions/`: creates a session with a minted id.
+pub(crate) async fn create(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    query::no_query(request.query_string())?;
+    let body = read_body(&request, payload, &state.limits).await?;
+    let new_session = SessionBody::parse(&body)?.into_new_session()?;
+    let session = state.registry.create(new_session)?;
+    Ok(created(&session))
+}
+
+/// `POST /sessions/{id}`: creates the session, or updates the fields given.
+pub(crate) async fn upsert(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = session_id(&request)?;
+    query::no_query(request.query_string())?;
+    let body = read_body(&request, payload, &state.limits).await?;
+    let update = SessionBody::parse(&body)?.into_update();
+    Ok(match state.registry.upsert(id, update)? {
+        Upserted::Created(session) => created(&session),
+        Upserted::Updated(session) => json_response(StatusCode::OK, &SessionJson::new(&session)),
+    })
+}
+
+/// `PUT /sessions/{id}`: merges `{"metadata": {...}}` into the metadata.
+pub(crate) async fn patch_metadata(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = session_id(&request)?;
+    query::no_query(request.query_string())?;
+    let body = read_body(&request, payload, &state.limits).await?;
+    let patch = MetadataPatchBody::parse(&body)?;
+    let session = state.registry.patch_metadata(id, &patch.metadata)?;
+    Ok(json_response(StatusCode::OK, &SessionJson::new(&session)))
+}
+
+/// `DELETE /sessions/{id}`: ends the session.
+pub(crate) async fn end(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = session_id(&request)?;
+    query::no_query(request.query_string())?;
+    let session = state.registry.end(id)?;
+    Ok(json_response(StatusCode::OK, &SessionJson::new(&session)))
+}
+
+/// `GET /sessions/{id}`.
+pub(crate) async fn get(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = session_id(&request)?;
+    query::no_query(request.query_string())?;
+    let session = state.registry.get(id)?;
+    Ok(json_response(StatusCode::OK, &SessionJson::new(&session)))
+}
+
+fn created(session: &Session) -> HttpResponse {
+    let mut response = json_response(StatusCode::CREATED, &SessionJson::new(session));
+    if let Ok(location) = header::HeaderValue::from_str(&format!("/sessions/{}", session.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}

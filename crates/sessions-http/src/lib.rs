@@ -1,0 +1,88 @@
+//! The HTTP face of zenserver Sessions: actix-web routes over
+//! [`sessions_core::SessionRegistry`].
+//!
+//! This crate owns everything about the wire: the JSON shapes of requests and
+//! responses (`wire`), parsing query strings and log bodies, reading bodies
+//! within their size and time limits, the Host/Origin/token checks that keep
+//! web pages the user visits from reaching the API, and turning every error
+//! into an RFC 9457 `application/problem+json` response (`problem`). It converts
+//! between wire types and the plain types of `sessions-core` by hand, so the
+//! core never learns about HTTP.
+//!
+//! [`app`] builds the complete actix `App`; the binary adds the dashboard and
+//! starts the server. Handlers never block: the registry's locks are held for
+//! microseconds and long polls wait on a future, not a thread.
+//!
+//! This crate must never start a server, read the environment or print: the
+//! binary decides all of that.
+
+mod access;
+mod body;
+mod handlers;
+mod log_body;
+mod problem;
+mod query;
+mod routes;
+mod wire;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, web};
+use sessions_core::SessionRegistry;
+
+pub use access::AccessPolicy;
+pub use problem::ApiError;
+pub use routes::{ROUTES, Route};
+
+/// Limits that belong to HTTP rather than to the domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Largest request body; larger ones are answered 413.
+    pub max_body_bytes: usize,
+    /// How long a request body may stall between two chunks before the
+    /// request is answered 408.
+    pub body_stall_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> HttpLimits {
+        HttpLimits {
+            max_body_bytes: 4 << 20,
+            body_stall_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    pub registry: Arc<SessionRegistry>,
+    pub limits: HttpLimits,
+    pub access: AccessPolicy,
+    pub started: Instant,
+}
+
+/// The complete API as an actix `App`: routes, problem+json fallbacks for
+/// unknown paths and methods, access checks, security headers and access log
+/// lines.
+pub fn app(
+    state: Arc<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::from(state))
+        .configure(routes::configure)
+        .default_service(web::to(handlers::no_route))
+        .wrap(actix_web::middleware::from_fn(access::guard))
+        .wrap(actix_web::middleware::from_fn(access::access_log))
+}

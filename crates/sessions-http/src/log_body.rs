@@ -1,0 +1,225 @@
+//! Log append bodies, text or JSON, into entries. A batch parses completely or
+//! not at all; errors name the entry (counted from 0) and what is wrong.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use sessions_core::Metadata;
+use sessions_core::log::{EntryData, Level, NewEntry};
+
+use crate::ApiError;
+
+/// Text: one entry per line (`\n` or `\r\n`), at `level`, stamped `now`.
+/// Blank and whitespace-only lines are skipped; every other line is kept
+/// exactly as sent, leading and trailing spaces included.
+pub(crate) fn parse_text(
+    body: &[u8],
+    level: Level,
+    now: Timestamp,
+) -> Result<Vec<NewEntry>, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|error| {
+        ApiError::InvalidBody(format!(
+            "the body is not valid UTF-8 (at byte {}); send UTF-8 text",
+            error.valid_up_to()
+        ))
+    })?;
+    Ok(text
+        .split('\n')
+        .map(|line| line.strip_suffix('\r').unwrap_or(line))
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| NewEntry::new(now, level, line))
+        .collect())
+}
+
+/// One entry as JSON.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an entry object")]
+struct WireEntry {
+    message: String,
+    #[serde(default)]
+    level: Option<String>,
+    #[serde(default)]
+    data: Option<Metadata>,
+    #[serde(default)]
+    timestamp: Option<String>,
+}
+
+/// JSON: one entry object, or `{"entries": [...]}`. Entries without a level
+/// get `default_level`; without a timestamp, `now`.
+pub(crate) fn parse_json(
+    body: &[u8],
+    default_level: Level,
+    now: Timestamp,
+) -> Result<Vec<NewEntry>, ApiError> {
+    let top: HashMap<String, &RawValue> = serde_json::from_slice(body).map_err(|error| {
+        ApiError::InvalidBody(format!(
+            "the body is not a JSON object: {error}; send one entry object or {{\"entries\": [...]}}"
+        ))
+    })?;
+    let Some(entries) = top.get("entries") else {
+        let entry = parse_entry(body_str(body)?, default_level, now)
+            .map_err(|detail| ApiError::InvalidBody(format!("entry 0: {detail}")))?;
+        return Ok(vec![entry]);
+    };
+    if let Some(other) = top.keys().find(|key| *key != "entries") {
+        return Err(ApiError::InvalidBody(format!(
+            "unknown field `{other}` next to `entries`; a batch is {{\"entries\": [...]}} alone"
+        )));
+    }
+    let entries: Vec<&RawValue> = serde_json::from_str(entries.get()).map_err(|error| {
+        ApiError::InvalidBody(format!(
+            "`entries` must be an array of entry objects: {error}"
+        ))
+    })?;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            parse_entry(raw.get(), default_level, now)
+                .map_err(|detail| ApiError::InvalidBody(format!("entry {index}: {detail}")))
+        })
+        .collect()
+}
+
+fn body_str(body: &[u8]) -> Result<&str, ApiError> {
+    // The body already parsed as JSON, so it is UTF-8.
+    std::str::from_utf8(body)
+        .map_err(|_| ApiError::InvalidBody("the body is not valid UTF-8".into()))
+}
+
+fn parse_entry(json: &str, default_level: Level, now: Timestamp) -> Result<NewEntry, String> {
+    let wire: WireEntry = serde_json::from_str(json).map_err(|error| strip_position(&error))?;
+    let level = match wire.level {
+        None => default_level,
+        Some(name) => Level::parse(&name).map_err(|error| error.to_string())?,
+    };
+    let timestamp = match wire.timestamp {
+        None => now,
+        Some(text) => parse_timestamp(&text)?,
+    };
+    let mut entry = NewEntry::new(timestamp, level, wire.message);
+    if let Some(data) = wire.data {
+        entry = entry.with_data(EntryData::from_object(&data));
+    }
+    Ok(entry)
+}
+
+/// RFC 3339, kept to the millisecond like every timestamp of the model.
+fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    let parsed: Timestamp = text.parse().map_err(|error| {
+        format!(
+            "`timestamp` `{}` is not an RFC 3339 timestamp such as 2026-01-02T03:04:05.678Z ({error})",
+            text.chars().take(60).collect::<String>()
+        )
+    })?;
+    Timestamp::from_millisecond(parsed.as_millisecond()).map_err(|error| error.to_string())
+}
+
+/// serde_json's messages end in "at line 1 column 17", which points into the
+/// entry, not the body; the entry index says more.
+fn strip_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(position) => message[..position].to_owned(),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        Timestamp::from_millisecond(1_000).unwrap()
+    }
+
+    fn text(body: &str) -> Vec<String> {
+        parse_text(body.as_bytes(), Level::Info, now())
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.message)
+            .collect()
+    }
+
+    #[test]
+    fn text_lines() {
+        assert_eq!(
+            text("one\ntwo\r\n\n   \n\tthree  \r\n"),
+            ["one", "two", "\tthree  "]
+        );
+        assert_eq!(text("no newline"), ["no newline"]);
+        assert!(text("").is_empty());
+        assert_eq!(text("a\rb\n"), ["a\rb"], "a lone CR is part of the line");
+        let error = parse_text(b"ok\n\xff\n", Level::Info, now()).unwrap_err();
+        assert!(error.to_string().contains("not valid UTF-8 (at byte 3)"));
+    }
+
+    fn json(body: &str) -> Result<Vec<NewEntry>, String> {
+        parse_json(body.as_bytes(), Level::Info, now()).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn json_single_entry_and_batches() {
+        let single = json(r#"{"message":"hi","level":"WARNING","data":{"k":[1, 2]}}"#).unwrap();
+        assert_eq!(single.len(), 1);
+        assert_eq!(single[0].level, Level::Warn);
+        assert_eq!(single[0].data.as_ref().unwrap().as_json(), r#"{"k":[1,2]}"#);
+        assert_eq!(single[0].timestamp, now());
+
+        let batch = json(
+            r#"{"entries":[{"message":"a"},{"message":"b","level":"fatal","timestamp":"2026-01-02T03:04:05.678912+01:00"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(batch.len(), 2);
+        assert_eq!(batch[1].level, Level::Error);
+        assert_eq!(batch[1].timestamp.to_string(), "2026-01-02T02:04:05.678Z");
+        assert!(json(r#"{"entries":[]}"#).unwrap().is_empty());
+    }
+
+    #[test]
+    fn json_errors_name_the_entry_and_the_fault() {
+        let check = |body: &str, fragment: &str| {
+            let error = json(body).expect_err(body);
+            assert!(error.contains(fragment), "{body}: {error}");
+        };
+        check("not json", "not a JSON object");
+        check("[1]", "not a JSON object");
+        check(r#"{"level":"info"}"#, "entry 0: missing field `message`");
+        check(
+            r#"{"message":5}"#,
+            "entry 0: invalid type: integer `5`, expected a string",
+        );
+        check(
+            r#"{"message":"m","extra":1}"#,
+            "entry 0: unknown field `extra`",
+        );
+        check(
+            r#"{"message":"m","level":"loud"}"#,
+            "entry 0: unknown level `loud`",
+        );
+        check(
+            r#"{"message":"m","data":[1]}"#,
+            "entry 0: invalid type: sequence, expected a map",
+        );
+        check(r#"{"message":"m","data":"x"}"#, "expected a map");
+        check(
+            r#"{"message":"m","timestamp":"yesterday"}"#,
+            "entry 0: `timestamp` `yesterday` is not an RFC 3339",
+        );
+        check(r#"{"entries":{}}"#, "`entries` must be an array");
+        check(
+            r#"{"entries":[{"message":"a"}],"message":"b"}"#,
+            "unknown field `message` next to `entries`",
+        );
+        check(
+            r#"{"entries":[{"message":"a"},{"message":"b","level":3}]}"#,
+            "entry 1: invalid type",
+        );
+        check(
+            r#"{"entries":[{"message":"a"},7]}"#,
+            "entry 1: invalid type: integer `7`, expected an entry object",
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Every error the API answers, and the one place that turns them into
+//! RFC 9457 `application/problem+json` responses.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use sessions_core::{ParseSessionIdError, RegistryError};
+
+/// An error answer. Its `Display` is the problem's `detail`: a sentence that
+/// tells the client what to fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    InvalidId(#[from] ParseSessionIdError),
+    /// A body that is not what the route takes: bad JSON, wrong types, unknown
+    /// fields, invalid UTF-8.
+    #[error("{0}")]
+    InvalidBody(String),
+    #[error("query parameter `{parameter}`: {reason}")]
+    InvalidQuery { parameter: String, reason: String },
+    #[error("the body is larger than the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("the request body stalled for more than {seconds} s")]
+    BodyStalled { seconds: u64 },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("this server needs `Authorization: Bearer <token>`; the token is missing or wrong")]
+    Unauthorized,
+    #[error("there is no endpoint at {0}")]
+    NoRoute(String),
+    #[error("{method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
+}
+
+/// The problem document (RFC 9457).
+#[derive(Debug, Serialize)]
+struct Problem<'a> {
+    r#type: &'static str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Registry(error) => match error {
+                RegistryError::NotFound(_) => StatusCode::NOT_FOUND,
+                RegistryError::Ended(_) | RegistryError::ServerSession(_) => StatusCode::CONFLICT,
+                RegistryError::TooManyActiveSessions { .. } => StatusCode::TOO_MANY_REQUESTS,
+                RegistryError::Invalid(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            ApiError::InvalidId(_) | ApiError::InvalidBody(_) | ApiError::InvalidQuery { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyStalled { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let problem = Problem {
+            r#type: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.to_string(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            ApiError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            // The rest of the body was never read: this connection cannot
+            // carry another request.
+            ApiError::BodyTooLarge { .. } | ApiError::BodyStalled { .. } => {
+                response.force_close();
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_vec(&problem).unwrap_or_default())
+    }
+}

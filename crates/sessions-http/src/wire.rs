@@ -1,0 +1,213 @@
+//! The JSON shapes of the API, converted by hand from and to the plain types
+//! of `sessions-core`, which know nothing of the wire.
+
+use std::io::Write;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize};
+use sessions_core::log::{EntryRef, LogRead, LogSummary};
+use sessions_core::{Metadata, NewSession, Session, SessionUpdate, ValidationError};
+
+use crate::ApiError;
+
+/// RFC 3339 in UTC with milliseconds, as every timestamp of the API.
+pub(crate) fn timestamp(value: Timestamp) -> String {
+    format!("{value:.3}")
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SessionJson<'a> {
+    id: String,
+    appname: &'a str,
+    mode: &'a str,
+    jobid: Option<&'a str>,
+    metadata: &'a Metadata,
+    created: String,
+    updated: String,
+    ended: Option<String>,
+    status: &'static str,
+    server: bool,
+    log: LogSummaryJson,
+}
+
+#[derive(Debug, Serialize)]
+struct LogSummaryJson {
+    entries: usize,
+    cursor: u64,
+    dropped: u64,
+}
+
+impl<'a> SessionJson<'a> {
+    pub(crate) fn new(session: &'a Session) -> SessionJson<'a> {
+        let LogSummary {
+            entries,
+            cursor,
+            dropped,
+            ..
+        } = session.log;
+        SessionJson {
+            id: session.id.to_string(),
+            appname: &session.appname,
+            mode: &session.mode,
+            jobid: session.jobid.as_deref(),
+            metadata: &session.metadata,
+            created: timestamp(session.created),
+            updated: timestamp(session.updated),
+            ended: session.ended.map(timestamp),
+            status: session.status().as_str(),
+            server: session.server,
+            log: LogSummaryJson {
+                entries,
+                cursor,
+                dropped,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SessionListJson<'a> {
+    pub(crate) sessions: Vec<SessionJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AppendedJson {
+    pub(crate) appended: usize,
+    pub(crate) cursor: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct HealthJson {
+    pub(crate) status: &'static str,
+    pub(crate) version: &'static str,
+    pub(crate) uptime_s: u64,
+    pub(crate) sessions: HealthSessionsJson,
+    pub(crate) log_memory_bytes: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct HealthSessionsJson {
+    pub(crate) active: usize,
+    pub(crate) ended: usize,
+}
+
+/// A log read, written straight from the ring while the session is locked:
+/// `{"entries":[...],"cursor":C,"dropped":D,"more":M,"reset":R,"total":T,"offset":O}`.
+pub(crate) fn log_read_json(read: &LogRead<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + read.len() * 128);
+    out.extend_from_slice(b"{\"entries\":[");
+    for (index, entry) in read.entries().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_entry(&mut out, &entry);
+    }
+    // Writing to a Vec cannot fail.
+    let _ = write!(
+        out,
+        "],\"cursor\":{},\"dropped\":{},\"more\":{},\"reset\":{},\"total\":{},\"offset\":{}}}",
+        read.cursor(),
+        read.dropped(),
+        read.more(),
+        read.reset(),
+        read.total(),
+        read.offset()
+    );
+    out
+}
+
+fn write_entry(out: &mut Vec<u8>, entry: &EntryRef<'_>) {
+    let _ = write!(
+        out,
+        "{{\"seq\":{},\"timestamp\":\"{:.3}\",\"level\":\"{}\",\"message\":",
+        entry.seq,
+        entry.timestamp,
+        entry.level.as_str()
+    );
+    let _ = serde_json::to_writer(&mut *out, &*entry.message);
+    if let Some(data) = &entry.data {
+        // Stored as compact JSON text of an object: copied verbatim.
+        out.extend_from_slice(b",\"data\":");
+        out.extend_from_slice(data.as_bytes());
+    }
+    out.push(b'}');
+}
+
+/// `POST /sessions/` and `POST /sessions/{id}` bodies.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a session object")]
+pub(crate) struct SessionBody {
+    #[serde(default)]
+    appname: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    /// Absent: unchanged; `null`: removed.
+    #[serde(default, deserialize_with = "present")]
+    jobid: Option<Option<String>>,
+    #[serde(default)]
+    metadata: Option<Metadata>,
+}
+
+/// Tells a field that is present but `null` from one that is absent.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+impl SessionBody {
+    /// An empty body counts as `{}`.
+    pub(crate) fn parse(body: &[u8]) -> Result<SessionBody, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(SessionBody::default());
+        }
+        parse_json(
+            body,
+            "a session object such as {\"appname\": \"editor\", \"mode\": \"interactive\"}",
+        )
+    }
+
+    pub(crate) fn into_update(self) -> SessionUpdate {
+        SessionUpdate {
+            appname: self.appname,
+            mode: self.mode,
+            jobid: self.jobid,
+            metadata: self.metadata,
+        }
+    }
+
+    pub(crate) fn into_new_session(self) -> Result<NewSession, ApiError> {
+        Ok(NewSession {
+            appname: self
+                .appname
+                .ok_or(ValidationError::MissingField("appname"))
+                .map_err(sessions_core::RegistryError::from)?,
+            mode: self
+                .mode
+                .ok_or(ValidationError::MissingField("mode"))
+                .map_err(sessions_core::RegistryError::from)?,
+            jobid: self.jobid.flatten(),
+            metadata: self.metadata.unwrap_or_default(),
+        })
+    }
+}
+
+/// `PUT /sessions/{id}` body: a JSON merge patch for the metadata.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an object with `metadata`")]
+pub(crate) struct MetadataPatchBody {
+    pub(crate) metadata: Metadata,
+}
+
+impl MetadataPatchBody {
+    pub(crate) fn parse(body: &[u8]) -> Result<MetadataPatchBody, ApiError> {
+        parse_json(
+            body,
+            "{\"metadata\": {...}}, a JSON merge patch of the metadata",
+        )
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| {
+        ApiError::InvalidBody(format!("invalid body: {error}; expected {expected}"))
+    })
+}
