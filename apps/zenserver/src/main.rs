@@ -63,8 +63,7 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
     });
 
     let url = format!("http://{address}");
-    println!("zenserver listening on {url}");
-    println!("dashboard: {url}/dashboard/");
+    announce(&url);
     log::info!(
         "zenserver {} listening on {url} (session {})",
         env!("CARGO_PKG_VERSION"),
@@ -88,6 +87,17 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(serve(cli, listener, state))?;
     log::info!("zenserver stopped");
     Ok(())
+}
+
+/// Prints the address on stdout, where scripts and tests read the port from
+/// the first line. A closed stdout (`zenserver | head -1`) must not take the
+/// server down, so write errors are ignored.
+fn announce(url: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "zenserver listening on {url}");
+    let _ = writeln!(stdout, "dashboard: {url}/dashboard/");
+    let _ = stdout.flush();
 }
 
 /// Serves until SIGINT or SIGTERM, then stops gracefully: long polls are woken

@@ -28,11 +28,14 @@ pub(crate) async fn read_body(
     }
     let mut body = BytesMut::with_capacity(declared.map_or(0, |length| length as usize));
     loop {
-        let chunk = actix_web::rt::time::timeout(limits.body_stall_timeout, payload.next())
-            .await
-            .map_err(|_elapsed| ApiError::BodyStalled {
+        let Ok(chunk) =
+            actix_web::rt::time::timeout(limits.body_stall_timeout, payload.next()).await
+        else {
+            close_after_response(payload);
+            return Err(ApiError::BodyStalled {
                 seconds: limits.body_stall_timeout.as_secs(),
-            })?;
+            });
+        };
         match chunk {
             None => return Ok(body.freeze()),
             Some(Err(error)) => {
@@ -42,12 +45,28 @@ pub(crate) async fn read_body(
             }
             Some(Ok(chunk)) => {
                 if body.len() + chunk.len() > limit {
+                    close_after_response(payload);
                     return Err(ApiError::BodyTooLarge { limit });
                 }
                 body.extend_from_slice(&chunk);
             }
         }
     }
+}
+
+/// Makes actix close the connection after the error response to a body that
+/// was not read to its end.
+///
+/// Actix closes such a connection only if the body's payload is still alive
+/// when the response goes out; a dropped chunked payload is instead drained
+/// for as long as the client keeps sending, which a hostile client can make
+/// forever. So the payload is kept a moment longer than the response takes.
+/// It buffers little meanwhile: actix stops reading when nobody consumes it.
+fn close_after_response(payload: Payload) {
+    actix_web::rt::spawn(async move {
+        actix_web::rt::time::sleep(std::time::Duration::from_secs(1)).await;
+        drop(payload);
+    });
 }
 
 /// What the `Content-Type` of a log append says about its body.
