@@ -46,14 +46,14 @@ fn eight_writers_and_a_long_polling_follower() {
                     .json();
                 assert_eq!(read["reset"], false);
                 let read_dropped = read["dropped"].as_u64().unwrap();
-                let mut expected_seq = cursor + read_dropped + 1;
-                for entry in read["entries"].as_array().unwrap() {
+                let first_expected = cursor + read_dropped + 1;
+                let entries = read["entries"].as_array().unwrap();
+                for (expected_seq, entry) in (first_expected..).zip(entries) {
                     let seq = entry["seq"].as_u64().unwrap();
                     assert_eq!(
                         seq, expected_seq,
                         "strictly increasing, gaps only where counted as dropped"
                     );
-                    expected_seq += 1;
                     seen.push((seq, entry["message"].as_str().unwrap().to_owned()));
                 }
                 dropped += read_dropped;
