@@ -9,6 +9,7 @@
 //! dependencies of its own, so it stays quick to build on a fresh machine.
 
 mod dist;
+mod install;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,11 @@ fn main() -> ExitCode {
 
 /// What CI runs: cheap checks first so a formatting slip fails in seconds.
 fn test() -> Result<(), String> {
+    // The README test runs the curl walk-through.
+    install::ensure(&[install::Tool {
+        program: "curl",
+        package: "curl",
+    }])?;
     run::cargo(&["fmt", "--all", "--check"])?;
     run::cargo(&[
         "clippy",

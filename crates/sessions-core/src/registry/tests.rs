@@ -1,3 +1,5 @@
+//! Registry behaviour: lifecycle rules, limits, budgets, concurrency and waiting.
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,0 +1,62 @@
+//! Installing what the tests need on a fresh machine, from Debian packages.
+
+use std::process::{Command, Stdio};
+
+/// A program the tests run, and the Debian package that provides it.
+pub(crate) struct Tool {
+    pub(crate) program: &'static str,
+    pub(crate) package: &'static str,
+}
+
+/// Installs the packages of the tools that are missing. Nothing happens when
+/// all are present, so local runs stay quick and need no root.
+pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|tool| !is_installed(tool.program))
+        .map(|tool| tool.package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    let as_root = is_root();
+    let run = |args: &[&str]| -> Result<(), String> {
+        let mut command = if as_root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        let status = command
+            .status()
+            .map_err(|error| format!("cannot run apt-get: {error}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("apt-get {} failed ({status})", args.join(" ")))
+        }
+    };
+    run(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&missing);
+    run(&install)
+}
+
+fn is_installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
