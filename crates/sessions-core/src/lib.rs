@@ -30,7 +30,9 @@ pub use id::{IdMinter, ParseSessionIdError, SessionId};
 pub use limits::Limits;
 pub use merge_patch::{merge_patch, merge_patch_object};
 pub use registry::{LogWaiter, SessionRegistry, Upserted};
-pub use session::{Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter};
+pub use session::{
+    CompactMetadata, Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter,
+};
 
 /// The log types, re-exported so users of this crate need not name a second one.
 pub use sessions_log as log;

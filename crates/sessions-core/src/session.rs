@@ -1,5 +1,7 @@
 //! Sessions as the rest of the world sees them, and the changes it asks for.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use sessions_log::LogSummary;
 
@@ -15,7 +17,7 @@ pub struct Session {
     pub appname: String,
     pub mode: String,
     pub jobid: Option<String>,
-    pub metadata: Metadata,
+    pub metadata: CompactMetadata,
     pub created: Timestamp,
     /// Last change of any kind: properties, metadata, a log append, the end.
     pub updated: Timestamp,
@@ -119,9 +121,6 @@ impl SessionUpdate {
         if let Some(Some(jobid)) = &self.jobid {
             validate_name("jobid", jobid, limits)?;
         }
-        if let Some(metadata) = &self.metadata {
-            validate_metadata(metadata, limits)?;
-        }
         Ok(())
     }
 }
@@ -133,7 +132,7 @@ impl NewSession {
         if let Some(jobid) = &self.jobid {
             validate_name("jobid", jobid, limits)?;
         }
-        validate_metadata(&self.metadata, limits)
+        Ok(())
     }
 }
 
@@ -155,36 +154,64 @@ fn validate_name(field: &'static str, value: &str, limits: &Limits) -> Result<()
     Ok(())
 }
 
-pub(crate) fn validate_metadata(
+/// Metadata as it is kept: compact JSON text of an object, shared between
+/// the registry and every snapshot taken of it.
+///
+/// Kept as text because its size is then exactly what the limit measures
+/// (parsed JSON can take many times its text in memory), and because
+/// responses copy it out verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactMetadata(Arc<str>);
+
+impl CompactMetadata {
+    pub fn encode(metadata: &Metadata) -> CompactMetadata {
+        CompactMetadata(
+            serde_json::Value::Object(metadata.clone())
+                .to_string()
+                .into(),
+        )
+    }
+
+    /// The JSON text, always an object.
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+
+    /// Bytes of the compact JSON text.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref() == "{}"
+    }
+
+    /// The metadata as a JSON object.
+    pub fn decode(&self) -> Metadata {
+        // Only `encode` builds these, from an object: parsing cannot fail.
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+}
+
+impl Default for CompactMetadata {
+    fn default() -> CompactMetadata {
+        CompactMetadata("{}".into())
+    }
+}
+
+/// Encodes metadata, refusing it when its compact JSON is over the limit.
+pub(crate) fn encode_metadata(
     metadata: &Metadata,
     limits: &Limits,
-) -> Result<(), ValidationError> {
-    let bytes = compact_json_len(metadata);
-    if bytes > limits.max_metadata_bytes {
+) -> Result<CompactMetadata, ValidationError> {
+    let encoded = CompactMetadata::encode(metadata);
+    if encoded.len() > limits.max_metadata_bytes {
         return Err(ValidationError::MetadataTooLarge {
-            bytes,
+            bytes: encoded.len(),
             limit: limits.max_metadata_bytes,
         });
     }
-    Ok(())
-}
-
-/// Length of the compact JSON text of `metadata`, without building it.
-fn compact_json_len(metadata: &Metadata) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Writing to a counter cannot fail and maps always serialize.
-    let _ = serde_json::to_writer(&mut counter, metadata);
-    counter.0
+    Ok(encoded)
 }
 
 #[cfg(test)]
@@ -192,12 +219,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_metadata_as_compact_json() {
+    fn metadata_is_kept_as_compact_json() {
         let metadata: Metadata =
             serde_json::from_str(r#"{ "a" : [1, 2],  "b": {"c": "é"} }"#).unwrap();
+        let encoded = CompactMetadata::encode(&metadata);
+        assert_eq!(encoded.as_json(), r#"{"a":[1,2],"b":{"c":"é"}}"#);
+        assert_eq!(encoded.decode(), metadata);
+        assert!(CompactMetadata::default().is_empty());
+        let limits = Limits {
+            max_metadata_bytes: encoded.len() - 1,
+            ..Limits::default()
+        };
         assert_eq!(
-            compact_json_len(&metadata),
-            r#"{"a":[1,2],"b":{"c":"é"}}"#.len()
+            encode_metadata(&metadata, &limits),
+            Err(ValidationError::MetadataTooLarge {
+                bytes: 26,
+                limit: 25
+            }),
+            "bytes, not characters: é takes two"
         );
     }
 }

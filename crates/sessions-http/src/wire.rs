@@ -3,71 +3,76 @@
 
 use std::io::Write;
 
-use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use sessions_core::log::{EntryRef, LogRead, LogSummary};
 use sessions_core::{Metadata, NewSession, Session, SessionUpdate, ValidationError};
 
 use crate::ApiError;
 
-/// RFC 3339 in UTC with milliseconds, as every timestamp of the API.
-pub(crate) fn timestamp(value: Timestamp) -> String {
-    format!("{value:.3}")
+/// A session as JSON:
+/// `{"id","appname","mode","jobid","metadata","created","updated","ended","status","server","log"}`.
+/// Written by hand so the metadata, kept as compact JSON, is copied verbatim.
+pub(crate) fn session_json(session: &Session) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + session.metadata.len());
+    write_session(&mut out, session);
+    out
 }
 
-#[derive(Debug, Serialize)]
-pub(crate) struct SessionJson<'a> {
-    id: String,
-    appname: &'a str,
-    mode: &'a str,
-    jobid: Option<&'a str>,
-    metadata: &'a Metadata,
-    created: String,
-    updated: String,
-    ended: Option<String>,
-    status: &'static str,
-    server: bool,
-    log: LogSummaryJson,
-}
-
-#[derive(Debug, Serialize)]
-struct LogSummaryJson {
-    entries: usize,
-    cursor: u64,
-    dropped: u64,
-}
-
-impl<'a> SessionJson<'a> {
-    pub(crate) fn new(session: &'a Session) -> SessionJson<'a> {
-        let LogSummary {
-            entries,
-            cursor,
-            dropped,
-            ..
-        } = session.log;
-        SessionJson {
-            id: session.id.to_string(),
-            appname: &session.appname,
-            mode: &session.mode,
-            jobid: session.jobid.as_deref(),
-            metadata: &session.metadata,
-            created: timestamp(session.created),
-            updated: timestamp(session.updated),
-            ended: session.ended.map(timestamp),
-            status: session.status().as_str(),
-            server: session.server,
-            log: LogSummaryJson {
-                entries,
-                cursor,
-                dropped,
-            },
+/// `{"sessions":[...]}`.
+pub(crate) fn session_list_json(sessions: &[Session]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + sessions.len() * 320);
+    out.extend_from_slice(b"{\"sessions\":[");
+    for (index, session) in sessions.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
         }
+        write_session(&mut out, session);
     }
+    out.extend_from_slice(b"]}");
+    out
 }
 
-#[derive(Debug, Serialize)]
-pub(crate) struct SessionListJson<'a> {
-    pub(crate) sessions: Vec<SessionJson<'a>>,
+fn write_session(out: &mut Vec<u8>, session: &Session) {
+    let LogSummary {
+        entries,
+        cursor,
+        dropped,
+        ..
+    } = session.log;
+    let _ = write!(out, "{{\"id\":\"{}\",\"appname\":", session.id);
+    write_string(out, &session.appname);
+    out.extend_from_slice(b",\"mode\":");
+    write_string(out, &session.mode);
+    out.extend_from_slice(b",\"jobid\":");
+    match &session.jobid {
+        Some(jobid) => write_string(out, jobid),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"metadata\":");
+    out.extend_from_slice(session.metadata.as_json().as_bytes());
+    let _ = write!(
+        out,
+        ",\"created\":\"{:.3}\",\"updated\":\"{:.3}\",\"ended\":",
+        session.created, session.updated
+    );
+    match session.ended {
+        Some(ended) => {
+            let _ = write!(out, "\"{ended:.3}\"");
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    let _ = write!(
+        out,
+        ",\"status\":\"{}\",\"server\":{},\"log\":{{\"entries\":{entries},\"cursor\":{cursor},\"dropped\":{dropped}}}}}",
+        session.status().as_str(),
+        session.server,
+    );
+}
+
+/// A JSON string literal, escaped.
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    // Writing to a Vec cannot fail, and strings always serialize.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 #[derive(Debug, Serialize)]
@@ -124,7 +129,7 @@ fn write_entry(out: &mut Vec<u8>, entry: &EntryRef<'_>) {
         entry.timestamp,
         entry.level.as_str()
     );
-    let _ = serde_json::to_writer(&mut *out, &*entry.message);
+    write_string(out, &entry.message);
     if let Some(data) = &entry.data {
         // Stored as compact JSON text of an object: copied verbatim.
         out.extend_from_slice(b",\"data\":");

@@ -25,7 +25,6 @@ impl ByteRing {
         self.len
     }
 
-    #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.storage.len()
     }

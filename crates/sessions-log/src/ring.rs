@@ -224,8 +224,24 @@ impl LogRing {
     pub fn evict_bytes(&mut self, bytes: usize) -> usize {
         let before = self.retained_bytes();
         while before - self.retained_bytes() < bytes && self.evict_oldest() {}
-        self.text.shrink_if_sparse();
+        self.shrink_if_sparse();
         before - self.retained_bytes()
+    }
+
+    /// Gives memory back after a log was cut below its budgets, so the peak
+    /// allocation of a log does not outlive its entries. (Eviction while
+    /// appending keeps the allocation: the log is full and stays full.)
+    fn shrink_if_sparse(&mut self) {
+        self.text.shrink_if_sparse();
+        let capacity = self.headers.capacity();
+        if capacity > 64 && self.headers.len() <= capacity / 4 {
+            self.headers.shrink_to(self.headers.len() * 2);
+        }
+    }
+
+    /// Bytes allocated for this log, slack included.
+    pub fn allocated_bytes(&self) -> usize {
+        self.text.capacity() + self.headers.capacity() * HEADER_BYTES
     }
 
     fn evict_oldest(&mut self) -> bool {
@@ -325,5 +341,20 @@ mod tests {
         assert_eq!(ring.evict_bytes(usize::MAX), 8 * LogRing::entry_cost(10, 0));
         assert!(ring.is_empty());
         assert_eq!(ring.last_seq(), 10, "seq is never reused");
+    }
+
+    #[test]
+    fn a_log_cut_down_gives_its_memory_back() {
+        let mut ring = LogRing::new(RingLimits::DEFAULT);
+        ring.append(&vec![entry("0123456789"); 5_000]).unwrap();
+        let peak = ring.allocated_bytes();
+        assert!(peak >= 5_000 * LogRing::entry_cost(10, 0));
+        ring.evict_bytes(ring.retained_bytes() - 10 * LogRing::entry_cost(10, 0));
+        assert_eq!(ring.len(), 10);
+        assert!(
+            ring.allocated_bytes() < peak / 20,
+            "{} of {peak}",
+            ring.allocated_bytes()
+        );
     }
 }

@@ -6,7 +6,7 @@ use event_listener::Event;
 use jiff::Timestamp;
 use sessions_log::LogRing;
 
-use crate::{Metadata, Session, SessionId};
+use crate::{CompactMetadata, Session, SessionId};
 
 /// A session's home in the registry. Fields that never change sit outside the
 /// lock, so listings and lookups can read them freely.
@@ -28,7 +28,7 @@ pub(super) struct SessionState {
     pub(super) appname: String,
     pub(super) mode: String,
     pub(super) jobid: Option<String>,
-    pub(super) metadata: Metadata,
+    pub(super) metadata: CompactMetadata,
     pub(super) updated: Timestamp,
     pub(super) ended: Option<Timestamp>,
     pub(super) log: LogRing,

@@ -12,10 +12,10 @@ use jiff::Timestamp;
 use sessions_log::LogRing;
 
 use self::cell::{SessionCell, SessionState};
-use crate::session::validate_metadata;
+use crate::session::encode_metadata;
 use crate::{
-    IdMinter, Limits, Metadata, NewSession, RegistryError, Session, SessionId, SessionUpdate,
-    StatusFilter, merge_patch_object,
+    CompactMetadata, IdMinter, Limits, Metadata, NewSession, RegistryError, Session, SessionId,
+    SessionUpdate, StatusFilter, merge_patch_object,
 };
 
 pub use self::log::LogWaiter;
@@ -82,12 +82,13 @@ impl SessionRegistry {
     /// first.
     pub fn create_server_session(&self, session: NewSession) -> Result<Session, RegistryError> {
         session.validate(&self.limits)?;
+        let metadata = encode_metadata(&session.metadata, &self.limits)?;
         let mut directory = self.write_directory();
         if let Some(existing) = directory.server.and_then(|id| directory.sessions.get(&id)) {
             return Ok(existing.snapshot());
         }
         let id = self.minter.mint();
-        let created = self.insert_locked(&mut directory, id, session, true)?;
+        let created = self.insert_locked(&mut directory, id, session, metadata, true)?;
         directory.server = Some(id);
         Ok(created)
     }
@@ -99,30 +100,46 @@ impl SessionRegistry {
     /// Creates a session with a freshly minted id.
     pub fn create(&self, session: NewSession) -> Result<Session, RegistryError> {
         session.validate(&self.limits)?;
+        let metadata = encode_metadata(&session.metadata, &self.limits)?;
         let id = self.minter.mint();
         let mut directory = self.write_directory();
-        self.insert_locked(&mut directory, id, session, false)
+        self.insert_locked(&mut directory, id, session, metadata, false)
     }
 
     /// Creates the session `id`, or updates it if it is active. Updating an
     /// ended session is refused.
     pub fn upsert(&self, id: SessionId, update: SessionUpdate) -> Result<Upserted, RegistryError> {
         update.validate(&self.limits)?;
+        let metadata = match &update.metadata {
+            Some(metadata) => Some(encode_metadata(metadata, &self.limits)?),
+            None => None,
+        };
         if let Some(cell) = self.find(id) {
-            return self.update(&cell, update).map(Upserted::Updated);
+            return self.update(&cell, update, metadata).map(Upserted::Updated);
         }
         let mut directory = self.write_directory();
         // Someone may have created it since the lookup above.
         if let Some(cell) = directory.sessions.get(&id).cloned() {
             drop(directory);
-            return self.update(&cell, update).map(Upserted::Updated);
+            return self.update(&cell, update, metadata).map(Upserted::Updated);
         }
         let session = update.into_new_session()?;
-        self.insert_locked(&mut directory, id, session, false)
-            .map(Upserted::Created)
+        self.insert_locked(
+            &mut directory,
+            id,
+            session,
+            metadata.unwrap_or_default(),
+            false,
+        )
+        .map(Upserted::Created)
     }
 
-    fn update(&self, cell: &SessionCell, update: SessionUpdate) -> Result<Session, RegistryError> {
+    fn update(
+        &self,
+        cell: &SessionCell,
+        update: SessionUpdate,
+        metadata: Option<CompactMetadata>,
+    ) -> Result<Session, RegistryError> {
         let mut state = cell.lock();
         if state.ended.is_some() {
             return Err(RegistryError::Ended(cell.id));
@@ -136,7 +153,7 @@ impl SessionRegistry {
         if let Some(jobid) = update.jobid {
             state.jobid = jobid;
         }
-        if let Some(metadata) = update.metadata {
+        if let Some(metadata) = metadata {
             state.metadata = metadata;
         }
         state.updated = now();
@@ -160,10 +177,9 @@ impl SessionRegistry {
         if state.ended.is_some() {
             return Err(RegistryError::Ended(id));
         }
-        let mut merged = state.metadata.clone();
+        let mut merged = state.metadata.decode();
         merge_patch_object(&mut merged, patch);
-        validate_metadata(&merged, &self.limits)?;
-        state.metadata = merged;
+        state.metadata = encode_metadata(&merged, &self.limits)?;
         state.updated = now();
         let session = cell.snapshot_locked(&state);
         drop(state);
@@ -273,6 +289,7 @@ impl SessionRegistry {
         directory: &mut Directory,
         id: SessionId,
         session: NewSession,
+        metadata: CompactMetadata,
         server: bool,
     ) -> Result<Session, RegistryError> {
         if directory.active >= self.limits.max_active_sessions {
@@ -289,7 +306,7 @@ impl SessionRegistry {
                 appname: session.appname,
                 mode: session.mode,
                 jobid: session.jobid,
-                metadata: session.metadata,
+                metadata,
                 updated: created,
                 ended: None,
                 log: LogRing::new(self.limits.log),

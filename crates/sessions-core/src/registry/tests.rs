@@ -103,7 +103,7 @@ fn upsert_creates_then_updates_only_what_is_given() {
         ),
         ("editor", "batch", None)
     );
-    assert_eq!(updated.metadata, metadata(json!({"a": 1})));
+    assert_eq!(updated.metadata.decode(), metadata(json!({"a": 1})));
     assert!(updated.updated >= created.updated);
 }
 
@@ -214,7 +214,7 @@ fn metadata_merge_patch_is_all_or_nothing() {
         .patch_metadata(id, &metadata(json!({"drop": null, "new": {"x": 1}})))
         .unwrap();
     assert_eq!(
-        patched.metadata,
+        patched.metadata.decode(),
         metadata(json!({"keep": 1, "new": {"x": 1}}))
     );
     let too_big = metadata(json!({"long": "0123456789"}));

@@ -1,13 +1,12 @@
 //! `/sessions/{id}/log`: reading (with long polls) and appending.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use jiff::Timestamp;
 use sessions_core::SessionId;
 use sessions_core::log::ReadRequest;
 
-use super::{json_response, session_id};
+use super::{json_bytes, json_response, session_id};
 use crate::body::{LogBodyKind, read_body};
 use crate::log_body::{parse_json, parse_text};
 use crate::wire::{AppendedJson, log_read_json};
@@ -36,9 +35,7 @@ pub(crate) async fn read(
         let _ = actix_web::rt::time::timeout(query.wait, waiter).await;
         (body, _, _) = read_once(&state, id, query.request)?;
     }
-    Ok(HttpResponse::Ok()
-        .insert_header(ContentType::json())
-        .body(body))
+    Ok(json_bytes(StatusCode::OK, body))
 }
 
 /// One read, serialized while the session is locked: the body, how many

@@ -19,9 +19,14 @@ fn session_id(request: &HttpRequest) -> Result<SessionId, ApiError> {
 }
 
 fn json_response(status: StatusCode, value: &impl Serialize) -> HttpResponse {
+    json_bytes(status, serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// A response of JSON already written.
+fn json_bytes(status: StatusCode, body: Vec<u8>) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(ContentType::json())
-        .body(serde_json::to_vec(value).unwrap_or_default())
+        .body(body)
 }
 
 /// Answers requests for paths that have no route.

@@ -5,9 +5,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sessions_core::{Session, Upserted};
 
-use super::{json_response, session_id};
+use super::{json_bytes, session_id};
 use crate::body::read_body;
-use crate::wire::{MetadataPatchBody, SessionBody, SessionJson, SessionListJson};
+use crate::wire::{MetadataPatchBody, SessionBody, session_json, session_list_json};
 use crate::{ApiError, AppState, query};
 
 /// `GET /sessions/?status=active|ended|all`.
@@ -17,10 +17,7 @@ pub(crate) async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query::list_query(request.query_string())?;
     let sessions = state.registry.list(filter);
-    let body = SessionListJson {
-        sessions: sessions.iter().map(SessionJson::new).collect(),
-    };
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(json_bytes(StatusCode::OK, session_list_json(&sessions)))
 }
 
 /// `POST /sessions/`: creates a session with a minted id.
@@ -48,7 +45,7 @@ pub(crate) async fn upsert(
     let update = SessionBody::parse(&body)?.into_update();
     Ok(match state.registry.upsert(id, update)? {
         Upserted::Created(session) => created(&session),
-        Upserted::Updated(session) => json_response(StatusCode::OK, &SessionJson::new(&session)),
+        Upserted::Updated(session) => json_bytes(StatusCode::OK, session_json(&session)),
     })
 }
 
@@ -63,7 +60,7 @@ pub(crate) async fn patch_metadata(
     let body = read_body(&request, payload, &state.limits).await?;
     let patch = MetadataPatchBody::parse(&body)?;
     let session = state.registry.patch_metadata(id, &patch.metadata)?;
-    Ok(json_response(StatusCode::OK, &SessionJson::new(&session)))
+    Ok(json_bytes(StatusCode::OK, session_json(&session)))
 }
 
 /// `DELETE /sessions/{id}`: ends the session.
@@ -74,7 +71,7 @@ pub(crate) async fn end(
     let id = session_id(&request)?;
     query::no_query(request.query_string())?;
     let session = state.registry.end(id)?;
-    Ok(json_response(StatusCode::OK, &SessionJson::new(&session)))
+    Ok(json_bytes(StatusCode::OK, session_json(&session)))
 }
 
 /// `GET /sessions/{id}`.
@@ -85,11 +82,11 @@ pub(crate) async fn get(
     let id = session_id(&request)?;
     query::no_query(request.query_string())?;
     let session = state.registry.get(id)?;
-    Ok(json_response(StatusCode::OK, &SessionJson::new(&session)))
+    Ok(json_bytes(StatusCode::OK, session_json(&session)))
 }
 
 fn created(session: &Session) -> HttpResponse {
-    let mut response = json_response(StatusCode::CREATED, &SessionJson::new(session));
+    let mut response = json_bytes(StatusCode::CREATED, session_json(session));
     if let Ok(location) = header::HeaderValue::from_str(&format!("/sessions/{}", session.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
