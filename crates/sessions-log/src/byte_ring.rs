@@ -88,13 +88,14 @@ impl ByteRing {
         }
     }
 
-    /// Gives memory back when at most a quarter of the storage is in use, so a
-    /// log that shrank (its budget was cut under memory pressure) does not keep
-    /// its peak allocation forever.
+    /// Gives memory back when at most half of the storage is in use, keeping a
+    /// quarter of slack, so the storage never exceeds twice what is in use
+    /// after a release. Growing takes half again as much, so the two never
+    /// chase each other: reallocations stay amortized O(1) per byte.
     pub(crate) fn shrink_if_sparse(&mut self) {
         let capacity = self.storage.len();
-        if capacity > MIN_CAPACITY && self.len <= capacity / 4 {
-            self.reallocate((self.len * 2).max(MIN_CAPACITY));
+        if capacity > MIN_CAPACITY && self.len <= capacity / 2 {
+            self.reallocate((self.len + self.len / 4).max(MIN_CAPACITY));
         }
     }
 

@@ -193,6 +193,9 @@ impl LogRing {
         for entry in entries {
             self.push(entry);
         }
+        if self.dropped > dropped_before {
+            self.shrink_if_sparse();
+        }
         Ok(AppendOutcome {
             appended: entries.len(),
             cursor: self.last_seq(),
@@ -228,14 +231,16 @@ impl LogRing {
         before - self.retained_bytes()
     }
 
-    /// Gives memory back after a log was cut below its budgets, so the peak
-    /// allocation of a log does not outlive its entries. (Eviction while
-    /// appending keeps the allocation: the log is full and stays full.)
+    /// Gives memory back after entries were evicted, so that a log's
+    /// allocation stays within twice what it retains (large entries replacing
+    /// many small ones, or a log cut down by the shared budget) instead of
+    /// keeping its peak forever.
     fn shrink_if_sparse(&mut self) {
         self.text.shrink_if_sparse();
         let capacity = self.headers.capacity();
-        if capacity > 64 && self.headers.len() <= capacity / 4 {
-            self.headers.shrink_to(self.headers.len() * 2);
+        let len = self.headers.len();
+        if capacity > 64 && len <= capacity / 2 {
+            self.headers.shrink_to(len + len / 4);
         }
     }
 
@@ -356,5 +361,22 @@ mod tests {
             "{} of {peak}",
             ring.allocated_bytes()
         );
+    }
+
+    #[test]
+    fn allocation_stays_within_twice_what_is_retained() {
+        let mut ring = LogRing::new(RingLimits::new(1_000, 64 << 10));
+        let small = vec![entry("s"); 1_000];
+        let large = vec![entry(&"L".repeat(4_000)); 20];
+        for round in 0..6 {
+            ring.append(if round % 2 == 0 { &small } else { &large })
+                .unwrap();
+            let retained = ring.retained_bytes();
+            let allocated = ring.allocated_bytes();
+            assert!(
+                allocated <= 2 * retained + 2 * 1_024,
+                "round {round}: {allocated} for {retained}"
+            );
+        }
     }
 }
