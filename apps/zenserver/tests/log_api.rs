@@ -69,6 +69,24 @@ fn text_appends_one_entry_per_line() {
 }
 
 #[test]
+fn data_keeps_the_order_of_its_keys() {
+    let server = Server::start();
+    let id = server.create_session("agent");
+    let log = format!("/sessions/{id}/log");
+    let ordered = server
+        .request("POST", &log)
+        .header("Content-Type", "application/json")
+        .body(br#"{"message": "ordered", "data": {"z": 1, "a": 2}}"#)
+        .send();
+    assert_eq!(ordered.status, 200);
+    let read = server.get(&format!("{log}?tail=1")).text();
+    assert!(
+        read.contains(r#""data":{"z":1,"a":2}"#),
+        "data keeps its key order: {read}"
+    );
+}
+
+#[test]
 fn json_appends_single_entries_and_batches() {
     let server = Server::start();
     let id = server.create_session("agent");

@@ -107,6 +107,33 @@ fn create_or_update_by_id() {
 }
 
 #[test]
+fn metadata_keeps_the_order_of_its_keys() {
+    let server = Server::start();
+    let body = r#"{"appname": "a", "mode": "m", "metadata": {"zeta": 1, "alpha": {"y": 2, "b": 3}, "mid": 4}}"#;
+    let created = server
+        .request("POST", "/sessions/")
+        .header("Content-Type", "application/json")
+        .body(body.as_bytes())
+        .send();
+    let text = created.text();
+    assert!(
+        text.contains(r#""metadata":{"zeta":1,"alpha":{"y":2,"b":3},"mid":4}"#),
+        "{text}"
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let patched = server
+        .request("PUT", &format!("/sessions/{id}"))
+        .header("Content-Type", "application/json")
+        .body(br#"{"metadata": {"alpha": null, "new": 5}}"#)
+        .send()
+        .text();
+    assert!(
+        patched.contains(r#""metadata":{"zeta":1,"mid":4,"new":5}"#),
+        "{patched}"
+    );
+}
+
+#[test]
 fn merge_patch_metadata() {
     let server = Server::start();
     let id = server.create_session("editor");
@@ -251,11 +278,33 @@ fn bad_session_requests_are_refused_and_change_nothing() {
         400,
         "invalid body",
     );
+    for (body, fragment) in [
+        ("[1, 2]", "found an array where an object belongs"),
+        (r#"["editor", "batch"]"#, "found an array"),
+        ("\"editor\"", "found a string"),
+        ("null", "found null"),
+        (
+            r#"{"appname": null, "mode": "m"}"#,
+            "invalid type: null, expected a string",
+        ),
+        (r#"{"appname": "a", "mode": null}"#, "invalid type: null"),
+        (
+            r#"{"appname": "a", "mode": "m", "metadata": null}"#,
+            "invalid type: null, expected a map",
+        ),
+    ] {
+        check_refused(&server, post("/sessions/", body), 400, fragment);
+    }
     check_refused(
         &server,
-        post("/sessions/", "[1, 2]"),
+        || {
+            server
+                .request("PUT", &path)
+                .json(&json!(["metadata"]))
+                .send()
+        },
         400,
-        "expected a session object",
+        "found an array",
     );
     check_refused(
         &server,

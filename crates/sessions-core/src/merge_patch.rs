@@ -21,7 +21,8 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 pub fn merge_patch_object(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
     for (key, value) in patch {
         if value.is_null() {
-            target.remove(key);
+            // Keeps the order of the remaining keys.
+            target.shift_remove(key);
         } else {
             merge_patch(target.entry(key.as_str()).or_insert(Value::Null), value);
         }

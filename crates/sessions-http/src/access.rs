@@ -155,8 +155,7 @@ impl AccessPolicy {
         let from_header = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(bearer_token);
         let from_query = || {
             let is_upgrade = headers.contains_key(header::UPGRADE);
             is_upgrade
@@ -184,6 +183,13 @@ impl AccessPolicy {
             Err(ApiError::Unauthorized)
         }
     }
+}
+
+/// The credentials of `Bearer <token>`; the scheme is case-insensitive
+/// (RFC 9110).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Paths anyone on an allowed host may fetch without a token.
@@ -443,10 +449,18 @@ mod tests {
             status("/sessions/", "", &[("authorization", "Bearer nope")]),
             Some(401)
         );
-        assert_eq!(
-            status("/sessions/", "", &[("authorization", "Bearer s3cret")]),
-            None
-        );
+        for credentials in ["Bearer s3cret", "bearer  s3cret", "BEARER s3cret "] {
+            let header = [("authorization", credentials)];
+            assert_eq!(status("/sessions/", "", &header), None, "{credentials}");
+        }
+        for credentials in ["Basic s3cret", "s3cret", "Bearer", "Bearer s3cre"] {
+            let header = [("authorization", credentials)];
+            assert_eq!(
+                status("/sessions/", "", &header),
+                Some(401),
+                "{credentials}"
+            );
+        }
         assert_eq!(
             status("/sessions/", "token=s3cret", &[]),
             Some(401),

@@ -10,6 +10,7 @@ use sessions_core::Metadata;
 use sessions_core::log::{EntryData, Level, NewEntry};
 
 use crate::ApiError;
+use crate::wire::require_object;
 
 /// Text: one entry per line (`\n` or `\r\n`), at `level`, stamped `now`.
 /// Blank and whitespace-only lines are skipped; every other line is kept
@@ -53,13 +54,24 @@ pub(crate) fn parse_json(
     default_level: Level,
     now: Timestamp,
 ) -> Result<Vec<NewEntry>, ApiError> {
-    let top: HashMap<String, &RawValue> = serde_json::from_slice(body).map_err(|error| {
+    let text = std::str::from_utf8(body).map_err(|error| {
+        ApiError::InvalidBody(format!(
+            "the body is not valid UTF-8 (at byte {})",
+            error.valid_up_to()
+        ))
+    })?;
+    require_object(text).map_err(|error| {
+        ApiError::InvalidBody(format!(
+            "the body is not a JSON object: {error}; send one entry object or {{\"entries\": [...]}}"
+        ))
+    })?;
+    let top: HashMap<String, &RawValue> = serde_json::from_str(text).map_err(|error| {
         ApiError::InvalidBody(format!(
             "the body is not a JSON object: {error}; send one entry object or {{\"entries\": [...]}}"
         ))
     })?;
     let Some(entries) = top.get("entries") else {
-        let entry = parse_entry(body_str(body)?, default_level, now)
+        let entry = parse_entry(text, default_level, now)
             .map_err(|detail| ApiError::InvalidBody(format!("entry 0: {detail}")))?;
         return Ok(vec![entry]);
     };
@@ -83,13 +95,8 @@ pub(crate) fn parse_json(
         .collect()
 }
 
-fn body_str(body: &[u8]) -> Result<&str, ApiError> {
-    // The body already parsed as JSON, so it is UTF-8.
-    std::str::from_utf8(body)
-        .map_err(|_| ApiError::InvalidBody("the body is not valid UTF-8".into()))
-}
-
 fn parse_entry(json: &str, default_level: Level, now: Timestamp) -> Result<NewEntry, String> {
+    require_object(json)?;
     let wire: WireEntry = serde_json::from_str(json).map_err(|error| strip_position(&error))?;
     let level = match wire.level {
         None => default_level,
@@ -219,7 +226,12 @@ mod tests {
         );
         check(
             r#"{"entries":[{"message":"a"},7]}"#,
-            "entry 1: invalid type: integer `7`, expected an entry object",
+            "entry 1: found a number where an object belongs",
         );
+        check(
+            r#"{"entries":[["message","warn"]]}"#,
+            "entry 0: found an array where an object belongs",
+        );
+        check(r#"["message"]"#, "found an array where an object belongs");
     }
 }

@@ -26,10 +26,12 @@ impl Parameters {
             .into_inner();
         for (index, (name, _)) in pairs.iter().enumerate() {
             if !known.contains(&name.as_str()) {
-                return Err(invalid(
-                    name,
-                    format!("is not known here; use {}", known.join(", ")),
-                ));
+                let hint = if known.is_empty() {
+                    "this endpoint takes no query parameters".to_owned()
+                } else {
+                    format!("use {}", known.join(", "))
+                };
+                return Err(invalid(name, format!("is not known here; {hint}")));
             }
             if pairs[..index].iter().any(|(earlier, _)| earlier == name) {
                 return Err(invalid(name, "is given more than once".into()));
@@ -90,7 +92,7 @@ pub(crate) fn list_query(query: &str) -> Result<StatusFilter, ApiError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LogReadQuery {
     pub(crate) request: ReadRequest,
-    /// Offset asked for, echoed in the response of page reads.
+    /// How long a cursor read that finds nothing new may wait; zero for none.
     pub(crate) wait: Duration,
 }
 
@@ -232,7 +234,11 @@ mod tests {
         assert!(list_query("status=Active").is_err());
         assert_eq!(log_append_query("level=WARNING").ok(), Some(Level::Warn));
         assert!(log_append_query("level=loud").is_err());
-        assert!(no_query("x=1").is_err());
+        let error = no_query("x=1").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "query parameter `x`: is not known here; this endpoint takes no query parameters"
+        );
         assert!(no_query("").is_ok());
     }
 }

@@ -139,22 +139,33 @@ fn write_entry(out: &mut Vec<u8>, entry: &EntryRef<'_>) {
 }
 
 /// `POST /sessions/` and `POST /sessions/{id}` bodies.
+/// `appname`, `mode` and `metadata` may be absent but not `null`; `jobid`
+/// may be `null`, which removes it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a session object")]
 pub(crate) struct SessionBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     appname: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     mode: Option<String>,
-    /// Absent: unchanged; `null`: removed.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "nullable")]
     jobid: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     metadata: Option<Metadata>,
 }
 
+/// A field that, when present, must hold a value: `null` is refused with
+/// serde's "invalid type: null" instead of passing for "absent".
+fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Tells a field that is present but `null` from one that is absent.
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
@@ -212,7 +223,26 @@ impl MetadataPatchBody {
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|error| {
+    let invalid = |error: &dyn std::fmt::Display| {
         ApiError::InvalidBody(format!("invalid body: {error}; expected {expected}"))
-    })
+    };
+    let text = std::str::from_utf8(body).map_err(|error| invalid(&error))?;
+    require_object(text).map_err(|error| invalid(&error))?;
+    serde_json::from_str(text).map_err(|error| invalid(&error))
+}
+
+/// serde reads a struct from a JSON array too (fields in order), which would
+/// let `["editor", "batch"]` pass for a session. Only objects are accepted.
+pub(crate) fn require_object(json: &str) -> Result<(), String> {
+    let json = json.trim_start_matches([' ', '\t', '\n', '\r']);
+    let found = match json.as_bytes().first() {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        // An object, or something broken that serde describes best.
+        _ => return Ok(()),
+    };
+    Err(format!("found {found} where an object belongs"))
 }
