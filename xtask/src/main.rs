@@ -21,6 +21,8 @@ usage: cargo xtask <command>
 commands:
   test    formatting, clippy (-D warnings) and all tests, as CI runs them
   dist    build target/dist/zenserver-<version>-<target>.tar.gz and its .sha256
+  bench   load benchmarks against the release binary on loopback; prints a
+          table and writes target/bench/report.json (cases may be named)
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("dist") => dist::dist(),
+        Some("bench") => bench(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -73,6 +76,28 @@ fn test() -> Result<(), String> {
         run::cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])?;
     }
     Ok(())
+}
+
+/// Builds the server and the benchmark driver in release mode and runs it.
+fn bench(cases: &[String]) -> Result<(), String> {
+    run::cargo(&[
+        "build",
+        "--release",
+        "--locked",
+        "--package",
+        "zenserver",
+        "--package",
+        "zenserver-bench",
+    ])?;
+    let mut args = vec![
+        "--server".to_owned(),
+        "target/release/zenserver".to_owned(),
+        "--out".to_owned(),
+        "target/bench".to_owned(),
+    ];
+    args.extend(cases.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run::program("target/release/zenserver-bench", &args)
 }
 
 /// The workspace root: xtask lives one level below it.

@@ -12,7 +12,7 @@
 //! appends to different sessions never wait for each other.
 //!
 //! Waiting for new log entries (long polls) is offered as a runtime-agnostic
-//! future, [`LogWaiter`]; there is no executor, timer or thread in here.
+//! future, [`Waiter`]; there is no executor, timer or thread in here.
 //!
 //! This crate never does IO, never logs, and knows nothing about HTTP or actix:
 //! errors are typed ([`RegistryError`]), and turning them into responses is the
@@ -29,7 +29,7 @@ pub use error::{RegistryError, ValidationError};
 pub use id::{IdMinter, ParseSessionIdError, SessionId};
 pub use limits::Limits;
 pub use merge_patch::{merge_patch, merge_patch_object};
-pub use registry::{LogWaiter, SessionRegistry, Upserted};
+pub use registry::{SessionRegistry, Upserted, Waiter};
 pub use session::{
     CompactMetadata, Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter,
 };

@@ -124,7 +124,7 @@ impl AccessPolicy {
                 .is_ok_and(|origin| self.allowed_origins.contains(origin));
             if !allowed {
                 return Err(ApiError::Forbidden(format!(
-                    "requests from origin `{}` are not allowed; only the server's own pages (or --allow-origin) may change sessions",
+                    "requests from origin `{}` are not allowed; only the server's own pages (or --allow-origin) may change sessions or watch them live",
                     String::from_utf8_lossy(origin.as_bytes())
                 )));
             }
@@ -134,7 +134,7 @@ impl AccessPolicy {
             .map(|value| value.as_bytes().to_ascii_lowercase());
         if let Some(site @ (b"cross-site" | b"same-site")) = fetch_site.as_deref() {
             return Err(ApiError::Forbidden(format!(
-                "requests with Sec-Fetch-Site: {} are not allowed to change sessions",
+                "requests with Sec-Fetch-Site: {} may not change sessions or watch them live",
                 String::from_utf8_lossy(site)
             )));
         }

@@ -19,6 +19,7 @@
 mod access;
 mod body;
 mod handlers;
+mod live;
 mod log_body;
 mod problem;
 mod query;
@@ -34,6 +35,7 @@ use actix_web::{App, web};
 use sessions_core::SessionRegistry;
 
 pub use access::AccessPolicy;
+pub use live::LiveUpdates;
 pub use problem::ApiError;
 pub use routes::{ROUTES, Route};
 
@@ -60,6 +62,9 @@ impl Default for HttpLimits {
 #[derive(Debug)]
 pub struct AppState {
     pub registry: Arc<SessionRegistry>,
+    /// The session list for WebSocket watchers; run its
+    /// [`LiveUpdates::publish`] task next to the server.
+    pub live: Arc<LiveUpdates>,
     pub limits: HttpLimits,
     pub access: AccessPolicy,
     pub started: Instant,

@@ -32,6 +32,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("this server needs `Authorization: Bearer <token>`; the token is missing or wrong")]
     Unauthorized,
+    #[error("this endpoint speaks WebSocket only: {0}")]
+    NotAWebSocket(String),
     #[error("there is no endpoint at {0}")]
     NoRoute(String),
     #[error("{method} is not allowed here; allowed: {allow}")]
@@ -57,9 +59,10 @@ impl ResponseError for ApiError {
                 RegistryError::Invalid(_) => StatusCode::BAD_REQUEST,
                 _ => StatusCode::BAD_REQUEST,
             },
-            ApiError::InvalidId(_) | ApiError::InvalidBody(_) | ApiError::InvalidQuery { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::InvalidId(_)
+            | ApiError::InvalidBody(_)
+            | ApiError::InvalidQuery { .. }
+            | ApiError::NotAWebSocket(_) => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyStalled { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

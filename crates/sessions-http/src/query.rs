@@ -155,6 +155,12 @@ pub(crate) fn log_append_query(query: &str) -> Result<Level, ApiError> {
     }
 }
 
+/// `GET /sessions/ws?token=`: the token is checked by the access policy;
+/// nothing else is taken.
+pub(crate) fn ws_query(query: &str) -> Result<(), ApiError> {
+    Parameters::parse(query, &["token"]).map(drop)
+}
+
 /// Routes that take no parameters still refuse unknown ones, so a misspelt
 /// parameter is noticed.
 pub(crate) fn no_query(query: &str) -> Result<(), ApiError> {

@@ -3,7 +3,7 @@
 
 use actix_web::web;
 
-use crate::handlers::{health, log, method_not_allowed, sessions};
+use crate::handlers::{health, log, method_not_allowed, sessions, ws};
 
 /// One method on one path, as `docs/openapi.yaml` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,43 +15,21 @@ pub struct Route {
 /// Every route [`configure`] registers. `/sessions` without the slash is an
 /// alias of `/sessions/` and not listed separately.
 pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        path: "/sessions/",
-    },
-    Route {
-        method: "POST",
-        path: "/sessions/",
-    },
-    Route {
-        method: "GET",
-        path: "/sessions/{id}",
-    },
-    Route {
-        method: "POST",
-        path: "/sessions/{id}",
-    },
-    Route {
-        method: "PUT",
-        path: "/sessions/{id}",
-    },
-    Route {
-        method: "DELETE",
-        path: "/sessions/{id}",
-    },
-    Route {
-        method: "GET",
-        path: "/sessions/{id}/log",
-    },
-    Route {
-        method: "POST",
-        path: "/sessions/{id}/log",
-    },
-    Route {
-        method: "GET",
-        path: "/health",
-    },
+    route("GET", "/sessions/"),
+    route("POST", "/sessions/"),
+    route("GET", "/sessions/ws"),
+    route("GET", "/sessions/{id}"),
+    route("POST", "/sessions/{id}"),
+    route("PUT", "/sessions/{id}"),
+    route("DELETE", "/sessions/{id}"),
+    route("GET", "/sessions/{id}/log"),
+    route("POST", "/sessions/{id}/log"),
+    route("GET", "/health"),
 ];
+
+const fn route(method: &'static str, path: &'static str) -> Route {
+    Route { method, path }
+}
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
@@ -60,6 +38,12 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
                 .route(web::get().to(sessions::list))
                 .route(web::post().to(sessions::create))
                 .default_service(web::to(method_not_allowed("GET, POST"))),
+        )
+        // Before `/sessions/{id}`, which would take `ws` for an id.
+        .service(
+            web::resource("/sessions/ws")
+                .route(web::get().to(ws::connect))
+                .default_service(web::to(method_not_allowed("GET"))),
         )
         .service(
             web::resource("/sessions/{id}")

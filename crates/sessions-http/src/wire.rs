@@ -87,6 +87,7 @@ pub(crate) struct HealthJson {
     pub(crate) version: &'static str,
     pub(crate) uptime_s: u64,
     pub(crate) sessions: HealthSessionsJson,
+    pub(crate) websocket_clients: usize,
     pub(crate) log_memory_bytes: usize,
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use actix_web::test as actix_test;
 use sessions_core::{Limits, NewSession, SessionRegistry};
-use sessions_http::{AccessPolicy, AppState, HttpLimits, ROUTES};
+use sessions_http::{AccessPolicy, AppState, HttpLimits, LiveUpdates, ROUTES};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const METHODS: [&str; 8] = [
@@ -84,6 +84,7 @@ async fn every_route_reaches_a_handler() {
         })
         .unwrap();
     let state = Arc::new(AppState {
+        live: LiveUpdates::new(Arc::clone(&registry)),
         registry,
         limits: HttpLimits::default(),
         access: AccessPolicy::new("127.0.0.1".parse().unwrap(), 8558, &[], &[], None),

@@ -189,7 +189,9 @@ impl Request {
         if !self.has_header("content-length") && (!self.body.is_empty() || self.method != "GET") {
             head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
         }
-        head.push_str("Connection: close\r\n");
+        if !self.has_header("connection") {
+            head.push_str("Connection: close\r\n");
+        }
         for (name, value) in &self.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }

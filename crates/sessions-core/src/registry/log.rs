@@ -1,33 +1,11 @@
 //! Appending to logs, reading them, and waiting for them to grow.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
 
-use event_listener::EventListener;
 use sessions_log::{AppendOutcome, LogRead, NewEntry, ReadRequest};
 
-use super::{SessionRegistry, now};
+use super::{SessionRegistry, Waiter, now};
 use crate::{RegistryError, SessionId, ValidationError};
-
-/// Resolves when the log it was made for may have something new: entries were
-/// appended, the session ended or left the registry, or the registry is
-/// shutting down. It carries no result; read the log again to see what.
-///
-/// Runtime-agnostic: poll it from any executor, and put a timeout around it.
-#[derive(Debug)]
-pub struct LogWaiter {
-    listener: EventListener,
-}
-
-impl Future for LogWaiter {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.listener).poll(cx)
-    }
-}
 
 impl SessionRegistry {
     /// Appends a batch to an active session's log: all of it, or nothing when
@@ -101,7 +79,7 @@ impl SessionRegistry {
         &self,
         id: SessionId,
         cursor: u64,
-    ) -> Result<Option<LogWaiter>, RegistryError> {
+    ) -> Result<Option<Waiter>, RegistryError> {
         let cell = self.find(id).ok_or(RegistryError::NotFound(id))?;
         // Listen before looking, so an append between the look and the wait
         // still wakes the waiter.
@@ -109,6 +87,6 @@ impl SessionRegistry {
         let state = cell.lock();
         let settled =
             state.ended.is_some() || state.log.last_seq() > cursor || self.is_shutting_down();
-        Ok((!settled).then_some(LogWaiter { listener }))
+        Ok((!settled).then(|| Waiter::new(listener)))
     }
 }

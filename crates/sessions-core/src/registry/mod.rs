@@ -3,6 +3,7 @@
 mod cell;
 mod log;
 mod memory;
+mod waiter;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -18,7 +19,7 @@ use crate::{
     SessionUpdate, StatusFilter, merge_patch_object,
 };
 
-pub use self::log::LogWaiter;
+pub use self::waiter::Waiter;
 
 /// Holds all sessions and enforces the rules and [`Limits`] of the domain.
 ///
@@ -42,6 +43,8 @@ pub struct SessionRegistry {
     shutting_down: AtomicBool,
     /// Grows by one on every change a watcher of the session list could see.
     change_version: AtomicU64,
+    /// Notified with every change of `change_version`, and at shutdown.
+    changed: event_listener::Event,
 }
 
 #[derive(Debug, Default)]
@@ -70,6 +73,7 @@ impl SessionRegistry {
             rebalancing: Mutex::new(()),
             shutting_down: AtomicBool::new(false),
             change_version: AtomicU64::new(0),
+            changed: event_listener::Event::new(),
         }
     }
 
@@ -271,13 +275,24 @@ impl SessionRegistry {
         self.change_version.load(Ordering::Acquire)
     }
 
-    /// Wakes every long poll and makes new ones return at once, so the server
-    /// can stop without waiting for them to time out.
+    /// A waiter for the next change after `version` (see
+    /// [`SessionRegistry::change_version`]), or `None` when there is one
+    /// already or the registry is shutting down.
+    pub fn wait_for_change(&self, version: u64) -> Option<Waiter> {
+        // Listen before looking, so a change in between still wakes it.
+        let listener = self.changed.listen();
+        let settled = self.change_version() != version || self.is_shutting_down();
+        (!settled).then(|| Waiter::new(listener))
+    }
+
+    /// Wakes every long poll and change waiter and makes new ones return at
+    /// once, so the server can stop without waiting for them to time out.
     pub fn shut_down(&self) {
         self.shutting_down.store(true, Ordering::Release);
         for cell in self.read_directory().sessions.values() {
             cell.wake_log_waiters();
         }
+        self.changed.notify(usize::MAX);
     }
 
     pub fn is_shutting_down(&self) -> bool {
@@ -350,6 +365,7 @@ impl SessionRegistry {
 
     fn note_change(&self) {
         self.change_version.fetch_add(1, Ordering::AcqRel);
+        self.changed.notify(usize::MAX);
     }
 }
 

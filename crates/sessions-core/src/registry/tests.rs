@@ -349,13 +349,46 @@ fn waiters_wake_on_append_and_on_end() {
 }
 
 #[test]
+fn change_waiters_wake_on_any_visible_change() {
+    let registry = SessionRegistry::new(Limits::default());
+    let version = registry.change_version();
+    let waiter = registry
+        .wait_for_change(version)
+        .expect("nothing changed yet");
+    let id = registry.create(new_session("a")).unwrap().id;
+    block_on_with_timeout(waiter);
+    assert!(
+        registry.wait_for_change(version).is_none(),
+        "already changed"
+    );
+    type Change = fn(&SessionRegistry, SessionId);
+    let changes: [Change; 3] = [
+        |registry, id| drop(registry.append(id, &[line("x")])),
+        |registry, id| drop(registry.patch_metadata(id, &Metadata::new())),
+        |registry, id| drop(registry.end(id)),
+    ];
+    for change in changes {
+        let waiter = registry.wait_for_change(registry.change_version()).unwrap();
+        change(&registry, id);
+        block_on_with_timeout(waiter);
+    }
+}
+
+#[test]
 fn shutting_down_wakes_waiters() {
     let registry = SessionRegistry::new(Limits::default());
     let id = registry.create(new_session("a")).unwrap().id;
     let waiter = registry.wait_for_log(id, 0).unwrap().unwrap();
+    let list_waiter = registry.wait_for_change(registry.change_version()).unwrap();
     registry.shut_down();
     block_on_with_timeout(waiter);
+    block_on_with_timeout(list_waiter);
     assert!(registry.wait_for_log(id, 0).unwrap().is_none());
+    assert!(
+        registry
+            .wait_for_change(registry.change_version())
+            .is_none()
+    );
 }
 
 #[test]
@@ -379,7 +412,7 @@ fn validation_names_the_field() {
 }
 
 /// Polls `waiter` on this thread until it resolves, failing after a while.
-fn block_on_with_timeout(waiter: LogWaiter) {
+fn block_on_with_timeout(waiter: Waiter) {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         futures_lite_block_on(waiter);

@@ -23,6 +23,7 @@ pub(crate) async fn health(
                 active: registry.active_count(),
                 ended: registry.ended_count(),
             },
+            websocket_clients: state.live.watchers(),
             log_memory_bytes: registry.log_memory(),
         },
     ))

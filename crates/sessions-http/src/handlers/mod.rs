@@ -3,6 +3,7 @@
 pub(crate) mod health;
 pub(crate) mod log;
 pub(crate) mod sessions;
+pub(crate) mod ws;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;

@@ -1,0 +1,49 @@
+//! A minimal HTTP/1.1 client for setting up and driving cases.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use anyhow::{Context, bail};
+
+/// Sends one request on a new connection and returns status and body.
+pub(crate) fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    json: &str,
+) -> anyhow::Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_nodelay(true)?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+        json.len()
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no response head")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let status: u16 = head.split(' ').nth(1).context("no status")?.parse()?;
+    Ok((status, raw[split + 4..].to_vec()))
+}
+
+/// Like [`request`], failing unless the status is 2xx.
+pub(crate) fn expect_ok(
+    port: u16,
+    method: &str,
+    path: &str,
+    json: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let (status, body) = request(port, method, path, json)?;
+    if !(200..300).contains(&status) {
+        bail!(
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(body)
+}
