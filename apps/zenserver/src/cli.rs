@@ -39,6 +39,11 @@ pub(crate) struct Cli {
     #[arg(long, env = "ZEN_ALLOW_ORIGIN", value_delimiter = ',')]
     pub(crate) allow_origin: Vec<String>,
 
+    /// Serve the dashboard from this folder instead of the copy built into the
+    /// binary (to work on it without rebuilding).
+    #[arg(long, env = "ZEN_DASHBOARD_DIR", value_name = "DIR")]
+    pub(crate) dashboard_dir: Option<std::path::PathBuf>,
+
     /// Require `Authorization: Bearer <TOKEN>` on every API request.
     #[arg(long, env = "ZEN_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,

@@ -7,6 +7,7 @@
 //! should grow into either.
 
 mod cli;
+mod dashboard;
 mod log_bridge;
 
 use std::net::{SocketAddr, TcpListener};
@@ -37,6 +38,14 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
     let started = Instant::now();
+    if let Some(dir) = &cli.dashboard_dir
+        && !dir.join("index.html").is_file()
+    {
+        anyhow::bail!(
+            "--dashboard-dir {}: there is no index.html in it",
+            dir.display()
+        );
+    }
     let registry = Arc::new(SessionRegistry::new(cli.limits()));
     let listener = TcpListener::bind((cli.bind, cli.port))
         .with_context(|| format!("cannot listen on {}", SocketAddr::new(cli.bind, cli.port)))?;
@@ -108,11 +117,15 @@ async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow
     let registry = Arc::clone(&state.registry);
     let live = Arc::clone(&state.live);
     actix_web::rt::spawn(Arc::clone(&live).publish());
-    let mut server = HttpServer::new(move || sessions_http::app(Arc::clone(&state)))
-        .on_connect(disable_nagle)
-        .client_request_timeout(cli.request_timeout())
-        .shutdown_timeout(10)
-        .disable_signals();
+    let dashboard_dir = cli.dashboard_dir.clone();
+    let mut server = HttpServer::new(move || {
+        sessions_http::app(Arc::clone(&state))
+            .configure(dashboard::configure(dashboard_dir.clone()))
+    })
+    .on_connect(disable_nagle)
+    .client_request_timeout(cli.request_timeout())
+    .shutdown_timeout(10)
+    .disable_signals();
     if let Some(workers) = cli.workers {
         server = server.workers(workers.max(1));
     }

@@ -1,0 +1,139 @@
+// The dashboard: wires the live session list, the sessions table, the detail
+// panel and the log viewer together, keeps the selection in the URL
+// (?session=ID&line=SEQ), and handles the keyboard and the theme.
+
+import { renderDetail } from './detail.js';
+import { byId } from './dom.js';
+import { connectLive } from './live.js';
+import { LogView } from './log-view.js';
+import { SessionsTable } from './sessions-table.js';
+
+const params = new URLSearchParams(location.search);
+let selectedId = params.get('session')?.toLowerCase() || null;
+const initialLine = Number.parseInt(params.get('line') ?? '', 10);
+let serverId = null;
+
+const table = new SessionsTable({ onSelect: (id) => select(id) });
+const logView = new LogView({
+  onLineLink: {
+    href: (seq) => urlFor(selectedId, seq),
+    select: (seq) => history.replaceState(null, '', urlFor(selectedId, seq)),
+  },
+});
+
+function urlFor(id, line = null) {
+  const query = new URLSearchParams();
+  if (id) query.set('session', id);
+  if (line !== null) query.set('line', String(line));
+  const text = query.toString();
+  return `${location.pathname}${text ? `?${text}` : ''}`;
+}
+
+/** Selects a session: table row, detail panel, log, URL. */
+function select(id, line = null) {
+  if (id === selectedId && line === null && logView.store.sessionId === id) return;
+  selectedId = id;
+  table.setSelected(id);
+  const session = table.find(id);
+  renderDetail(session, id);
+  logView.open(id, line);
+  logView.setEnded(session?.status === 'ended');
+  history.replaceState(null, '', urlFor(id, line));
+}
+
+function showServer(sessions) {
+  const own = sessions.find((session) => session.id === serverId);
+  const info = byId('server-info');
+  if (!own) {
+    info.textContent = '';
+    return;
+  }
+  const { version, address, host, pid } = own.metadata;
+  info.textContent = [`v${version}`, address, host, pid ? `pid ${pid}` : null].filter(Boolean).join(' · ');
+  info.title = `The server's own session: ${own.id}`;
+}
+
+connectLive({
+  onList(message) {
+    serverId = message.server;
+    table.setSessions(message.sessions);
+    showServer(message.sessions);
+    if (!selectedId && serverId) {
+      select(serverId);
+      return;
+    }
+    const session = table.find(selectedId);
+    renderDetail(session, selectedId);
+    logView.setEnded(session?.status === 'ended');
+  },
+  onState(state, text) {
+    const indicator = byId('conn-status');
+    indicator.dataset.state = state;
+    indicator.querySelector('.conn-text').textContent = text;
+    indicator.title = state === 'open' ? 'Receiving live updates' : 'The live session list is not connected';
+  },
+});
+
+if (selectedId) {
+  select(selectedId, Number.isFinite(initialLine) ? initialLine : null);
+} else {
+  renderDetail(null, null);
+}
+
+// ---- keyboard ----
+
+document.addEventListener('keydown', (event) => {
+  const typing = event.target.closest('input, select, textarea, dialog');
+  if (event.key === 'Escape' && typing) {
+    event.target.blur?.();
+    return;
+  }
+  if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+  switch (event.key) {
+    case '/':
+      event.preventDefault();
+      byId('filter-input').focus();
+      byId('filter-input').select();
+      break;
+    case 'f':
+      logView.toggleFollow();
+      break;
+    case 'G':
+      logView.jumpToLatest();
+      break;
+    case 'ArrowDown':
+    case 'j':
+      event.preventDefault();
+      table.move(1);
+      break;
+    case 'ArrowUp':
+    case 'k':
+      event.preventDefault();
+      table.move(-1);
+      break;
+    default:
+  }
+});
+
+// ---- theme: follow the system, or what the toggle picked ----
+
+const THEMES = ['auto', 'light', 'dark'];
+const THEME_TITLES = { auto: 'Theme: follow the system', light: 'Theme: light', dark: 'Theme: dark' };
+const THEME_ICONS = { auto: '◐', light: '☀', dark: '☾' };
+
+function applyTheme(theme) {
+  if (theme === 'auto') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  const toggle = byId('theme-toggle');
+  toggle.textContent = THEME_ICONS[theme];
+  toggle.title = THEME_TITLES[theme];
+}
+
+let theme = localStorage.getItem('zenserver-theme') ?? 'auto';
+if (!THEMES.includes(theme)) theme = 'auto';
+applyTheme(theme);
+byId('theme-toggle').addEventListener('click', () => {
+  theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+  localStorage.setItem('zenserver-theme', theme);
+  applyTheme(theme);
+});

@@ -1,0 +1,59 @@
+// The detail panel: every property of the selected session, its metadata as
+// key/value rows (nested values as compact JSON), and a copy-id button.
+
+import { byId, copyText, h } from './dom.js';
+import { exact, localDateTime, parseTime } from './format.js';
+
+export function renderDetail(session, selectedId) {
+  const panel = byId('detail');
+  if (!session) {
+    panel.replaceChildren(h('p', {
+      class: 'detail-empty',
+      text: selectedId
+        ? `Session ${selectedId} is not in the server's list (it ended and was forgotten, or never existed).`
+        : 'Select a session.',
+    }));
+    return;
+  }
+  const time = (text) => (text ? localDateTime(parseTime(text)) : '—');
+  const property = (field, label, value, title) => [
+    h('dt', { text: label }),
+    h('dd', { data: { field }, text: value, title }),
+  ];
+  const metadata = Object.entries(session.metadata);
+  panel.replaceChildren(
+    h('h2', { class: 'detail-title' }, session.appname,
+      h('span', { class: `badge badge-${session.status}`, text: session.status }),
+      session.server ? h('span', { class: 'badge badge-server', text: 'server' }) : null),
+    h('div', { class: 'detail-id-row' },
+      h('span', { class: 'detail-id', text: session.id, attrs: { 'data-testid': 'detail-id' } }),
+      h('button', {
+        class: 'icon-button',
+        text: 'Copy',
+        title: 'Copy the session id',
+        attrs: { type: 'button', 'data-testid': 'copy-id' },
+        on: { click: () => copyText(session.id, 'Session id') },
+      })),
+    h('div', { class: 'detail-section', text: 'Properties' }),
+    h('dl', { class: 'props' },
+      property('appname', 'App', session.appname),
+      property('mode', 'Mode', session.mode),
+      property('jobid', 'Job', session.jobid ?? '—'),
+      property('status', 'Status', session.status),
+      property('server', 'Server', session.server ? 'yes (the server’s own session)' : 'no'),
+      property('created', 'Created', time(session.created), session.created),
+      property('updated', 'Updated', time(session.updated), session.updated),
+      property('ended', 'Ended', time(session.ended), session.ended ?? undefined),
+      property('entries', 'Entries', session.log.entries.toLocaleString('en-US')),
+      property('cursor', 'Last seq', session.log.cursor.toLocaleString('en-US')),
+      property('dropped', 'Dropped', session.log.dropped.toLocaleString('en-US'))),
+    h('div', { class: 'detail-section', text: `Metadata (${metadata.length})` }),
+    metadata.length === 0
+      ? h('p', { class: 'detail-empty', text: 'No metadata.' })
+      : h('table', { class: 'meta-table' }, h('tbody', {}, metadata.map(([key, value]) => h('tr', {
+        data: { metaKey: key },
+      },
+      h('td', { class: 'meta-key', text: key, title: key }),
+      h('td', { class: 'meta-value', text: typeof value === 'string' ? value : JSON.stringify(value) }))))),
+  );
+}
