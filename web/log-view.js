@@ -54,8 +54,7 @@ export class LogView {
     byId('newest-first').addEventListener('click', () => {
       this.newestFirst = !this.newestFirst;
       this.layout();
-      this.scrollToLatest();
-      this.updateControls();
+      this.jumpToLatest();
     });
     byId('wrap-toggle').addEventListener('click', () => {
       this.wrap = !this.wrap;
@@ -292,12 +291,13 @@ export class LogView {
   }
 
   scrolled() {
-    if (this.programmaticScroll) {
-      this.programmaticScroll = false;
-    } else if (this.atLatest()) {
+    const programmatic = this.programmaticScroll;
+    this.programmaticScroll = false;
+    if (this.atLatest() && this.target === null) {
+      // At the newest line, however it got there: following again.
       this.paused = false;
       this.newCount = 0;
-    } else if (this.store.follow) {
+    } else if (!programmatic && this.store.follow) {
       this.paused = true;
     }
     this.updateBanner();
