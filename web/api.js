@@ -46,7 +46,8 @@ export function hasToken() {
   return token !== '';
 }
 
-/** Shows the token dialog (once, however many requests are waiting). */
+/** Shows the token dialog (once, however many requests are waiting); says so
+ * when a token was given before and refused. */
 export function askForToken() {
   asking ??= new Promise((resolve) => {
     const dialog = byId('token-dialog');
@@ -57,6 +58,7 @@ export function askForToken() {
       asking = null;
       resolve();
     }, { once: true });
+    byId('token-error').hidden = token === '';
     input.value = '';
     dialog.showModal();
     input.focus();

@@ -8,10 +8,14 @@ import { connectLive } from './live.js';
 import { LogView } from './log-view.js';
 import { SessionsTable } from './sessions-table.js';
 
+const SESSION_ID = /^[0-9a-f]{24}$/;
 const params = new URLSearchParams(location.search);
-let selectedId = params.get('session')?.toLowerCase() || null;
+const linkedId = params.get('session')?.toLowerCase() || null;
 const initialLine = Number.parseInt(params.get('line') ?? '', 10);
+let selectedId = null;
 let serverId = null;
+/** A session named by the URL, opened once the first list shows it exists. */
+let pendingLink = linkedId;
 
 const table = new SessionsTable({ onSelect: (id) => select(id) });
 const logView = new LogView({
@@ -36,9 +40,16 @@ function select(id, line = null) {
   table.setSelected(id);
   const session = table.find(id);
   renderDetail(session, id);
-  logView.open(id, line);
+  // Only sessions the server lists have a log to read.
+  logView.open(session ? id : null, line, session ? '' : missingText(id));
   logView.setEnded(session?.status === 'ended');
   history.replaceState(null, '', urlFor(id, line));
+}
+
+function missingText(id) {
+  return SESSION_ID.test(id)
+    ? `Session ${id} does not exist, or ended and was forgotten.`
+    : `“${id}” is not a session id (24 hex digits).`;
 }
 
 function showServer(sessions) {
@@ -58,6 +69,12 @@ connectLive({
     serverId = message.server;
     table.setSessions(message.sessions);
     showServer(message.sessions);
+    if (pendingLink !== null) {
+      const link = pendingLink;
+      pendingLink = null;
+      select(link, Number.isFinite(initialLine) ? initialLine : null);
+      return;
+    }
     if (!selectedId && serverId) {
       select(serverId);
       return;
@@ -74,11 +91,7 @@ connectLive({
   },
 });
 
-if (selectedId) {
-  select(selectedId, Number.isFinite(initialLine) ? initialLine : null);
-} else {
-  renderDetail(null, null);
-}
+renderDetail(null, null);
 
 // ---- keyboard ----
 

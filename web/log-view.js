@@ -87,15 +87,18 @@ export class LogView {
     byId('download-ndjson').addEventListener('click', () => this.download('ndjson'));
   }
 
-  /** Shows `sessionId`'s log, scrolled to line `targetSeq` if given. */
-  open(sessionId, targetSeq = null) {
+  /**
+   * Shows `sessionId`'s log, scrolled to line `targetSeq` if given; with no
+   * session, shows `why` instead.
+   */
+  open(sessionId, targetSeq = null, why = '') {
     this.target = targetSeq;
     this.epoch += 1;
     this.paused = targetSeq !== null;
     this.newCount = 0;
     this.expanded.clear();
     this.heights.clear();
-    this.statusText = '';
+    this.statusText = why;
     this.store.open(sessionId);
   }
 
@@ -469,8 +472,11 @@ export class LogView {
   }
 
   updateBanner() {
-    const show = this.store.follow && this.paused;
+    const show = this.store.follow && this.paused && this.store.entryCount > 0;
     byId('paused-banner').hidden = !show;
+    const follow = byId('follow-toggle');
+    follow.dataset.paused = String(show);
+    follow.title = show ? 'Following, paused while you read older lines (f)' : 'Follow new lines (f)';
     byId('paused-text').textContent = `Paused · ${this.newCount.toLocaleString('en-US')} new`;
   }
 

@@ -1,6 +1,11 @@
-//! `cargo xtask dist`: the release tarball.
+//! `cargo xtask dist`: the release tarball, and the smoke test that unpacks
+//! it and talks to the binary inside.
 
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
 
 use crate::{project_root, run};
 
@@ -10,9 +15,7 @@ use crate::{project_root, run};
 pub(crate) fn dist() -> Result<(), String> {
     run::cargo(&["build", "--release", "--locked", "--package", "zenserver"])?;
     let root = project_root();
-    let version = env!("CARGO_PKG_VERSION");
-    let target = host_target()?;
-    let name = format!("zenserver-{version}-{target}");
+    let name = archive_stem()?;
     let dist = root.join("target/dist");
     let staging = dist.join(&name);
     if staging.exists() {
@@ -49,6 +52,169 @@ pub(crate) fn dist() -> Result<(), String> {
     std::fs::remove_dir_all(&staging).map_err(|e| format!("cannot clean {name}: {e}"))?;
     println!("target/dist/{archive}\ntarget/dist/{archive}.sha256");
     Ok(())
+}
+
+/// `zenserver-<version>-<target>`: the archive's name without `.tar.gz`,
+/// and the folder inside it.
+fn archive_stem() -> Result<String, String> {
+    Ok(format!(
+        "zenserver-{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        host_target()?
+    ))
+}
+
+/// Builds the archive, checks its checksum, unpacks it into a temporary
+/// folder, starts the binary from there on a free port and fetches
+/// `/dashboard/` and `/health` from it.
+pub(crate) fn smoke_test() -> Result<(), String> {
+    dist()?;
+    let dist_dir = project_root().join("target/dist");
+    let name = archive_stem()?;
+    let archive = format!("{name}.tar.gz");
+    let mut check = Command::new("sha256sum");
+    check
+        .args(["-c", &format!("{archive}.sha256")])
+        .current_dir(&dist_dir);
+    checked(check, "sha256sum -c")?;
+
+    let unpacked = TempDir::new("zenserver-smoke")?;
+    let mut tar = Command::new("tar");
+    tar.arg("-xzf")
+        .arg(dist_dir.join(&archive))
+        .arg("-C")
+        .arg(&unpacked.0);
+    checked(tar, "tar -xzf")?;
+    let folder = unpacked.0.join(&name);
+    for file in ["README.md", "LICENSE"] {
+        if !folder.join(file).is_file() {
+            return Err(format!("{archive} has no {name}/{file}"));
+        }
+    }
+    let binary = folder.join(format!("zenserver{}", std::env::consts::EXE_SUFFIX));
+    let mut command = Command::new(&binary);
+    command
+        .args(["--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ZEN_") {
+            command.env_remove(key);
+        }
+    }
+    let mut server = Server {
+        child: command
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?,
+        stdout: None,
+    };
+    let address = server.address()?;
+
+    let (status, headers, body) = http_get(&address, "/dashboard/")?;
+    if status != 200 || !headers.contains("content-type: text/html") {
+        return Err(format!("GET /dashboard/ answered {status}\n{headers}"));
+    }
+    if !body.to_ascii_lowercase().starts_with("<!doctype html") {
+        return Err("GET /dashboard/ is not an HTML page".into());
+    }
+    let (status, _, body) = http_get(&address, "/health")?;
+    if status != 200 || !body.contains(r#""status":"ok""#) {
+        return Err(format!("GET /health answered {status}: {body}"));
+    }
+    drop(server);
+    eprintln!("xtask: {archive} unpacks, runs and serves /dashboard/ and /health");
+    Ok(())
+}
+
+/// The unpacked server, killed when dropped (also when a check fails).
+struct Server {
+    child: Child,
+    /// Kept open: a server printing into a closed pipe would fail.
+    stdout: Option<BufReader<ChildStdout>>,
+}
+
+impl Server {
+    /// `127.0.0.1:PORT` from the first line the server prints,
+    /// `zenserver listening on http://127.0.0.1:PORT`.
+    fn address(&mut self) -> Result<String, String> {
+        let stdout = self.child.stdout.take().ok_or("no stdout")?;
+        let reader = self.stdout.insert(BufReader::new(stdout));
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the server's output: {e}"))?;
+        line.trim()
+            .strip_prefix("zenserver listening on http://")
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the server printed {line:?}, not its address"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A folder under the system's temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(prefix: &str) -> Result<Self, String> {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .map_err(|e| format!("cannot clean {}: {e}", path.display()))?;
+        }
+        std::fs::create_dir_all(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A minimal HTTP/1.1 GET: status, lowercased head, body.
+fn http_get(address: &str, path: &str) -> Result<(u16, String, String), String> {
+    let fail = |e: std::io::Error| format!("GET {path}: {e}");
+    let mut stream = TcpStream::connect(address).map_err(fail)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(fail)?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(fail)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).map_err(fail)?;
+    let response = String::from_utf8_lossy(&response);
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("GET {path}: no complete response"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("GET {path}: bad status line"))?;
+    Ok((status, head.to_ascii_lowercase(), body.to_owned()))
+}
+
+fn checked(mut command: Command, shown: &str) -> Result<(), String> {
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
 }
 
 fn host_target() -> Result<String, String> {

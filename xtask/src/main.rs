@@ -2,13 +2,16 @@
 //! does.
 //!
 //! - `cargo xtask test`: everything CI checks: formatting, clippy with
-//!   warnings denied, and every test.
+//!   warnings denied, every test, the browser tests and a smoke test of the
+//!   release tarball.
 //! - `cargo xtask dist`: a release tarball of the server with its checksum.
+//! - `cargo xtask e2e`: the browser tests of the dashboard alone.
 //!
-//! It only drives other programs (cargo, tar, sha256sum); it must never grow
-//! dependencies of its own, so it stays quick to build on a fresh machine.
+//! It only drives other programs (cargo, tar, sha256sum, node); it must never
+//! grow dependencies of its own, so it stays quick to build on a fresh machine.
 
 mod dist;
+mod e2e;
 mod install;
 mod run;
 
@@ -19,8 +22,13 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test    formatting, clippy (-D warnings) and all tests, as CI runs them
+  test    formatting, clippy (-D warnings), all tests, the browser tests and
+          a smoke test of the dist archive, as CI runs them
   dist    build target/dist/zenserver-<version>-<target>.tar.gz and its .sha256
+          (--smoke: then unpack it, start the binary and fetch a page)
+  e2e     browser tests of the dashboard (headless Chromium, e2e/*.test.mjs;
+          files may be named: `cargo xtask e2e log`); screenshots go to
+          target/e2e/
   bench   load benchmarks against the release binary on loopback; prints a
           table and writes target/bench/report.json (cases may be named)
 ";
@@ -29,7 +37,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("dist") if args.get(1).is_some_and(|arg| arg == "--smoke") => dist::smoke_test(),
         Some("dist") => dist::dist(),
+        Some("e2e") => e2e::e2e_selected(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
@@ -75,7 +85,8 @@ fn test() -> Result<(), String> {
     } else {
         run::cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])?;
     }
-    Ok(())
+    e2e::e2e()?;
+    dist::smoke_test()
 }
 
 /// Builds the server and the benchmark driver in release mode and runs it.

@@ -1,0 +1,194 @@
+// The log viewer: following live lines, pausing when the user scrolls away,
+// newest-first, the text and level filters, and gaps of dropped entries.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  appendEntries,
+  appendLines,
+  assertClean,
+  createSession,
+  logAtBottom,
+  openDashboard,
+  screenshot,
+  setup,
+  visibleLogRows,
+  waitForLogCount,
+  waitUntil,
+} from './support.mjs';
+
+const lines = (n, text = (i) => `line ${i}`) => Array.from({ length: n }, (_, i) => text(i + 1));
+const logRow = (seq) => `[data-testid=log-scroll] .log-row[data-seq="${seq}"]`;
+
+/** Waits until exactly the lines `seqs` are on screen, in this order. */
+async function waitForRows(page, seqs) {
+  let shown;
+  await waitUntil(
+    async () => {
+      shown = (await visibleLogRows(page)).map((r) => r.seq);
+      return JSON.stringify(shown) === JSON.stringify(seqs);
+    },
+    { message: () => `lines ${seqs} on screen (shown: ${shown})` },
+  );
+}
+
+/** The highlighted parts of the messages on screen. */
+const marks = (page) =>
+  page.$$eval('[data-testid=log-scroll] .log-row .log-message mark', (found) => found.map((m) => m.textContent));
+
+/** Opens the dashboard on `id` and waits until line `last` is rendered. */
+async function openLog(page, server, id, last) {
+  await openDashboard(page, server, `?session=${id}`);
+  await page.locator(logRow(last)).waitFor();
+}
+
+test('a followed log shows new lines live, pauses on scroll-up and resumes', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'follower' });
+  await appendLines(server, id, lines(200));
+  await openLog(page, server, id, 200);
+  const follow = page.locator('[data-testid=follow-toggle]');
+  const banner = page.locator('[data-testid=paused-banner]');
+  assert.equal(await follow.getAttribute('aria-pressed'), 'true', 'follow is on by default');
+  assert.ok(await logAtBottom(page), 'a followed log starts at its end');
+
+  await appendLines(server, id, ['fresh line one']);
+  await page.locator(logRow(201), { hasText: 'fresh line one' }).waitFor({ timeout: 2_000 });
+  await waitUntil(() => logAtBottom(page), { message: 'the view to stay at the end' });
+  assert.ok(await banner.isHidden());
+
+  // Scroll up with the mouse wheel, as a user would.
+  await page.locator('[data-testid=log-scroll]').hover();
+  await page.mouse.wheel(0, -1500);
+  await banner.waitFor({ state: 'visible', timeout: 2_000 });
+  assert.match(await banner.textContent(), /Paused/);
+  const scrolledTo = await page.$eval('[data-testid=log-scroll]', (el) => el.scrollTop);
+  await appendLines(server, id, ['while paused 1', 'while paused 2', 'while paused 3']);
+  let bannerText;
+  await waitUntil(async () => /Paused\D*3\b/.test((bannerText = await banner.textContent())), {
+    timeout: 2_000,
+    message: () => `the banner to count 3 new lines (it says "${bannerText}")`,
+  });
+  assert.equal(await page.$eval('[data-testid=log-scroll]', (el) => el.scrollTop), scrolledTo, 'no auto-scroll while paused');
+  assert.ok(!(await logAtBottom(page)));
+  const inView = (await visibleLogRows(page)).map((r) => r.seq);
+  assert.ok(!inView.includes(204), 'the new lines stay below the view');
+
+  await page.locator('[data-testid=jump-latest]').click();
+  await page.locator(logRow(204)).waitFor();
+  await banner.waitFor({ state: 'hidden' });
+  await waitUntil(() => logAtBottom(page), { message: 'the view to be at the end after jumping' });
+  assert.equal(await follow.getAttribute('aria-pressed'), 'true', 'follow is on again');
+  await appendLines(server, id, ['after resuming']);
+  await page.locator(logRow(205), { hasText: 'after resuming' }).waitFor({ timeout: 2_000 });
+  await waitUntil(() => logAtBottom(page), { message: 'follow to keep the newest line in view' });
+  await assertClean(env);
+});
+
+test('newest-first reverses the order of the lines', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'order' });
+  await appendLines(server, id, lines(12));
+  await openLog(page, server, id, 12);
+  const seqs = async () => (await visibleLogRows(page)).map((r) => r.seq);
+  assert.deepEqual(await seqs(), lines(12, (i) => i));
+
+  const toggle = page.locator('[data-testid=newest-first]');
+  await toggle.click();
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+  await waitUntil(async () => (await seqs())[0] === 12, { message: 'line 12 on top' });
+  assert.deepEqual(await seqs(), lines(12, (i) => 13 - i));
+
+  // New lines arrive at the top.
+  await appendLines(server, id, ['thirteen']);
+  await waitUntil(async () => (await seqs())[0] === 13, { timeout: 2_000, message: 'line 13 on top' });
+
+  await toggle.click();
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+  await waitUntil(async () => (await seqs())[0] === 1, { message: 'line 1 on top again' });
+  assert.deepEqual(await seqs(), lines(13, (i) => i));
+  await assertClean(env);
+});
+
+test('the text filter narrows the lines and highlights matches', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'filtering' });
+  await appendLines(server, id, lines(60, (i) => (i % 10 === 0 ? `found the Needle-${i / 10} here` : `hay ${i}`)));
+  await openLog(page, server, id, 60);
+  await waitForLogCount(page, 60, 60);
+
+  await page.locator('[data-testid=filter-input]').fill('needle');
+  await waitForLogCount(page, 6, 60);
+  await waitForRows(page, [10, 20, 30, 40, 50, 60]);
+  assert.deepEqual(await marks(page), Array(6).fill('Needle'), 'each match is highlighted, case-insensitively');
+  await screenshot(page, 'filtered.png');
+
+  // As a regular expression.
+  await page.locator('[data-testid=filter-regex]').check();
+  await page.locator('[data-testid=filter-input]').fill('needle-[24]\\b');
+  await waitForLogCount(page, 2, 60);
+  await waitForRows(page, [20, 40]);
+  assert.deepEqual(await marks(page), ['Needle-2', 'Needle-4']);
+
+  // An invalid pattern must not throw (the console check below would see it).
+  await page.locator('[data-testid=filter-input]').fill('needle-[');
+  await page.waitForTimeout(300);
+
+  await page.locator('[data-testid=filter-input]').fill('');
+  await waitForLogCount(page, 60, 60);
+  assert.equal(await page.locator('[data-testid=log-scroll] mark').count(), 0);
+  await assertClean(env);
+});
+
+test('the level filter shows only the chosen levels', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'levels' });
+  const levels = ['debug', 'debug', 'debug', 'debug', 'info', 'info', 'info', 'warn', 'warn', 'error'];
+  await appendEntries(server, id, levels.map((level, i) => ({ level, message: `${level} message ${i + 1}` })));
+  await openLog(page, server, id, 10);
+  const shownLevels = async () => (await visibleLogRows(page)).map((r) => r.level);
+  assert.deepEqual(await shownLevels(), levels);
+
+  await page.locator('[data-testid=level-debug]').uncheck();
+  await page.locator('[data-testid=level-info]').uncheck();
+  await waitUntil(async () => (await shownLevels()).length === 3, { message: 'three lines left' });
+  assert.deepEqual(await shownLevels(), ['warn', 'warn', 'error']);
+  await waitForLogCount(page, 3, 10);
+
+  await page.locator('[data-testid=level-error]').uncheck();
+  await waitUntil(async () => (await shownLevels()).length === 2, { message: 'only warnings left' });
+  await page.locator('[data-testid=level-debug]').check();
+  await waitUntil(async () => (await shownLevels()).length === 6, { message: 'debug and warn lines' });
+  assert.deepEqual(await shownLevels(), ['debug', 'debug', 'debug', 'debug', 'warn', 'warn']);
+  await page.locator('[data-testid=level-info]').check();
+  await page.locator('[data-testid=level-error]').check();
+  await waitUntil(async () => (await shownLevels()).length === 10, { message: 'all lines back' });
+  await assertClean(env);
+});
+
+test('entries dropped by the server show as a gap', async (t) => {
+  const env = await setup(t, { serverArgs: ['--max-log-entries', '50'] });
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'overflow' });
+  await appendLines(server, id, lines(200));
+  await openLog(page, server, id, 200);
+  assert.equal(await page.locator(logRow(150)).count(), 0, 'evicted lines are not shown');
+
+  // The gap is before the oldest retained line, at the top.
+  await page.$eval('[data-testid=log-scroll]', (el) => {
+    el.scrollTop = 0;
+  });
+  const gap = page.locator('[data-testid=log-scroll] [data-testid=log-gap]').first();
+  await gap.waitFor();
+  assert.match(await gap.textContent(), /\b150 entries dropped\b/);
+  await page.locator(logRow(151)).waitFor();
+  const gapBox = await gap.boundingBox();
+  const firstBox = await page.locator(logRow(151)).boundingBox();
+  assert.ok(gapBox.y < firstBox.y, 'the gap comes before line 151');
+  await assertClean(env);
+});

@@ -1,0 +1,110 @@
+// A 10,000-line log: only the visible rows are in the DOM, scrolling reaches
+// every part of it, and filtering on each keystroke stays interactive (timed
+// and printed, not asserted: timings depend on the machine).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  appendEntries,
+  assertClean,
+  createSession,
+  openDashboard,
+  screenshot,
+  setup,
+  visibleLogRows,
+  waitForLogCount,
+  waitUntil,
+} from './support.mjs';
+
+const LEVELS = ['info', 'info', 'info', 'debug', 'info', 'warn', 'info', 'debug', 'info', 'error'];
+const TOTAL = 10_000;
+
+function entry(seq) {
+  const level = LEVELS[seq % LEVELS.length];
+  const message =
+    seq % 500 === 0
+      ? `checkpoint ${seq}: cooked ${seq * 3} packages, needle found`
+      : `[worker ${seq % 8}] processed asset /Game/Maps/Level_${seq % 97}/Actor_${seq} in ${(seq % 37) + 1} ms`;
+  return seq % 250 === 0 ? { level, message, data: { seq, worker: seq % 8 } } : { level, message };
+}
+
+const rowCount = (page) => page.locator('[data-testid=log-scroll] .log-row').count();
+
+test('a 10,000-line log renders only the visible rows and filters quickly', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'big-log', mode: 'cook', jobid: 'job-10k' });
+  for (let start = 1; start <= TOTAL; start += 1_000) {
+    await appendEntries(server, id, Array.from({ length: 1_000 }, (_, i) => entry(start + i)));
+  }
+
+  const loadStarted = Date.now();
+  await openDashboard(page, server, `?session=${id}`);
+  await page.locator(`.log-row[data-seq="${TOTAL}"]`).waitFor({ timeout: 20_000 });
+  await waitForLogCount(page, TOTAL, TOTAL);
+  console.log(`# 10,000 lines loaded and shown in ${Date.now() - loadStarted} ms`);
+  const rendered = await rowCount(page);
+  assert.ok(rendered < 300, `${rendered} rows in the DOM; only the visible ones should be`);
+
+  // Scroll to the middle, then the top, then the end again.
+  const scroll = page.locator('[data-testid=log-scroll]');
+  for (const [fraction, expectSeq] of [
+    [0.5, (seqs) => seqs.some((s) => s > 4_000 && s < 6_000)],
+    [0, (seqs) => seqs[0] === 1],
+    [1, (seqs) => seqs.at(-1) === TOTAL],
+  ]) {
+    await scroll.evaluate((el, f) => {
+      el.scrollTop = f * (el.scrollHeight - el.clientHeight);
+    }, fraction);
+    await waitUntil(async () => expectSeq((await visibleLogRows(page)).map((r) => r.seq)), {
+      message: `the rows at ${fraction * 100}% of the log`,
+    });
+    assert.ok((await rowCount(page)) < 300, `at most a screenful of rows at ${fraction * 100}%`);
+    const seqs = (await visibleLogRows(page)).map((r) => r.seq);
+    assert.ok(seqs.length > 10, `${seqs.length} rows fill the view`);
+    assert.deepEqual(seqs, seqs.map((_, i) => seqs[0] + i), 'visible rows are consecutive');
+  }
+  // Wheel scrolling works too.
+  await scroll.hover();
+  const before = (await visibleLogRows(page))[0].seq;
+  await page.mouse.wheel(0, -3_000);
+  await waitUntil(async () => (await visibleLogRows(page))[0].seq < before - 50, { message: 'the wheel to scroll up' });
+  await scroll.evaluate((el) => {
+    el.scrollTop = 0.3 * (el.scrollHeight - el.clientHeight);
+  });
+  await page.waitForTimeout(200);
+  await screenshot(page, 'log-10k.png');
+
+  // Type the filter one key at a time and time each update of the count.
+  const filter = page.locator('[data-testid=filter-input]');
+  await filter.focus();
+  const messages = Array.from({ length: TOTAL }, (_, i) => entry(i + 1).message.toLowerCase());
+  const timings = [];
+  let typed = '';
+  for (const key of 'needle') {
+    typed += key;
+    const expected = messages.filter((m) => m.includes(typed)).length;
+    const started = Date.now();
+    await page.keyboard.type(key);
+    await waitForLogCount(page, expected, TOTAL);
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done()))); // painted
+    timings.push(`"${typed}" ${Date.now() - started}`);
+  }
+  console.log(`# filter keystrokes over 10,000 lines (ms until the new count is painted): ${timings.join(', ')}`);
+  await waitForLogCount(page, 20, TOTAL);
+  await waitUntil(
+    async () => {
+      const matched = await visibleLogRows(page);
+      return matched.length > 0 && matched.every((r) => /needle/.test(r.text) && r.seq % 500 === 0);
+    },
+    { message: 'only the 20 matching lines on screen' },
+  );
+
+  const clearStarted = Date.now();
+  await filter.fill('');
+  await waitForLogCount(page, TOTAL, TOTAL);
+  console.log(`# clearing the filter took ${Date.now() - clearStarted} ms`);
+  assert.ok((await rowCount(page)) < 300);
+  await assertClean(env);
+});

@@ -1,0 +1,142 @@
+//! `cargo xtask e2e`: the browser tests of the dashboard (`e2e/`).
+//!
+//! They drive Debian's Chromium with the npm package `playwright-core`
+//! against the debug server binary. Whatever is missing is installed first:
+//! the Chromium packages (with apt-get) and the npm packages (`npm ci`, only
+//! when `e2e/node_modules` is older than the lockfile). Node.js and npm must
+//! be present already.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use crate::{install, project_root, run};
+
+/// The oldest Node.js the tests (and playwright-core) run on.
+const MIN_NODE_MAJOR: u32 = 20;
+
+/// Runs every browser test.
+pub(crate) fn e2e() -> Result<(), String> {
+    e2e_selected(&[])
+}
+
+/// Runs the test files named (`log` runs `e2e/log.test.mjs`), or all of
+/// them when none is named.
+pub(crate) fn e2e_selected(names: &[String]) -> Result<(), String> {
+    let root = project_root();
+    let dir = root.join("e2e");
+    let files = test_files(&dir, names)?;
+    install::ensure(&[
+        install::Tool {
+            program: "/usr/bin/chromium",
+            package: "chromium",
+        },
+        install::Tool {
+            program: "/usr/bin/chromedriver",
+            package: "chromium-driver",
+        },
+    ])?;
+    check_node()?;
+    if needs_npm_ci(&dir) {
+        let mut npm = Command::new("npm");
+        npm.args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir);
+        status(npm, "npm ci --no-audit --no-fund (in e2e/)")?;
+    }
+    run::cargo(&["build", "--locked", "--package", "zenserver"])?;
+
+    let server = root
+        .join("target/debug")
+        .join(format!("zenserver{}", std::env::consts::EXE_SUFFIX));
+    let mut node = Command::new("node");
+    node.args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .args(&files)
+        .env("ZENSERVER_BIN", &server)
+        .current_dir(&root);
+    status(node, "node --test --test-concurrency=1 e2e/")?;
+    println!("screenshots: target/e2e/");
+    Ok(())
+}
+
+/// `e2e/*.test.mjs` (or the ones named), relative to the project root and
+/// sorted, so every Node.js version runs the same files in the same order.
+fn test_files(dir: &Path, names: &[String]) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".test.mjs"))
+        .filter(|name| {
+            names.is_empty()
+                || names
+                    .iter()
+                    .any(|wanted| name.trim_end_matches(".test.mjs") == wanted)
+        })
+        .map(|name| Path::new("e2e").join(name))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("no e2e/*.test.mjs file matches {names:?}"));
+    }
+    Ok(files)
+}
+
+fn check_node() -> Result<(), String> {
+    let version = Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .ok_or_else(|| {
+            format!("the browser tests need Node.js {MIN_NODE_MAJOR} or newer (`node`), and it is not installed")
+        })?;
+    let major: u32 = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|major| major.parse().ok())
+        .unwrap_or(0);
+    if major < MIN_NODE_MAJOR {
+        return Err(format!(
+            "the browser tests need Node.js {MIN_NODE_MAJOR} or newer; `node` is {version}"
+        ));
+    }
+    let npm = Command::new("npm")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !npm.is_ok_and(|status| status.success()) {
+        return Err(
+            "the browser tests need npm (to install playwright-core), and it is not installed"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Whether `e2e/node_modules` is missing or older than the lockfile. npm
+/// rewrites `node_modules/.package-lock.json` on every install.
+fn needs_npm_ci(dir: &Path) -> bool {
+    let modified = |path: PathBuf| -> Option<SystemTime> { path.metadata().ok()?.modified().ok() };
+    let installed = modified(dir.join("node_modules/.package-lock.json"));
+    let locked = modified(dir.join("package-lock.json"));
+    match (installed, locked) {
+        (Some(installed), Some(locked)) => installed < locked,
+        _ => true,
+    }
+}
+
+fn status(mut command: Command, shown: &str) -> Result<(), String> {
+    eprintln!("$ {shown}");
+    let status = command
+        .status()
+        .map_err(|error| format!("cannot run `{shown}`: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
