@@ -5,12 +5,14 @@
 //! is done, and is bounded in time. Results are printed as a table and written
 //! as JSON under `target/bench/`.
 //!
-//! Usage: `zenserver-bench --server PATH [--out DIR] [CASE...]`; cases:
-//! `ws-fanout`.
+//! Usage: `zenserver-bench --server PATH [--out DIR] [--minutes N] [CASE...]`;
+//! cases: `ws-fanout` (the default), `soak` (for `--minutes`, default 1).
 
 mod http;
 mod report;
 mod server;
+mod soak;
+mod ws;
 mod ws_fanout;
 
 use std::path::PathBuf;
@@ -22,8 +24,10 @@ fn main() -> anyhow::Result<()> {
     let mut server = None;
     let mut out = PathBuf::from("target/bench");
     let mut cases = Vec::new();
+    let mut minutes = 1;
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--minutes" => minutes = args.next().context("--minutes needs a number")?.parse()?,
             "--server" => {
                 server = Some(PathBuf::from(args.next().context("--server needs a path")?))
             }
@@ -40,6 +44,7 @@ fn main() -> anyhow::Result<()> {
     for case in &cases {
         match case.as_str() {
             "ws-fanout" => ws_fanout::run(&server, &mut report)?,
+            "soak" => soak::run(&server, minutes, &mut report)?,
             other => bail!("unknown case `{other}`"),
         }
     }

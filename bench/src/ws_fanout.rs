@@ -7,8 +7,6 @@
 //! (threads reading raw frames, on the same two cores as the server) then
 //! cost little more than reading their sockets.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +18,7 @@ use serde_json::json;
 use crate::http::expect_ok;
 use crate::report::{Report, percentile};
 use crate::server::Server;
+use crate::ws::Watcher;
 
 const SESSIONS: usize = 1_000;
 const CHANGES: u64 = 60;
@@ -170,93 +169,42 @@ fn run_with(
 
 /// Connects, then reads frames until the server goes away.
 fn watch(port: u16, deflate: bool, connected: &AtomicUsize) -> anyhow::Result<Watched> {
-    let stream = TcpStream::connect(("127.0.0.1", port))?;
-    let mut writer = stream.try_clone()?;
-    let offer = if deflate {
-        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-    } else {
-        ""
-    };
-    write!(
-        writer,
-        "GET /sessions/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
-    )?;
-    let mut reader = BufReader::with_capacity(64 << 10, stream);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    if !line.starts_with("HTTP/1.1 101") {
-        bail!("upgrade refused: {line}");
-    }
-    while {
-        line.clear();
-        reader.read_line(&mut line)?;
-        line != "\r\n"
-    } {}
+    let mut watcher = Watcher::connect(port, deflate)?;
     connected.fetch_add(1, Ordering::AcqRel);
-
     let mut watched = Watched {
         deliveries: Vec::new(),
         message_bytes: 0,
     };
     let mut head = vec![0u8; 256];
-    let mut payload_start = vec![0u8; 4 << 10];
-    let mut scratch = vec![0u8; 64 << 10];
     loop {
-        let mut frame = [0u8; 2];
-        if reader.read_exact(&mut frame).is_err() {
+        let Ok(frame) = watcher.next_frame() else {
             return Ok(watched);
-        }
-        let opcode = frame[0] & 0x0f;
-        let len = match frame[1] & 0x7f {
-            126 => {
-                let mut bytes = [0u8; 2];
-                reader.read_exact(&mut bytes)?;
-                u16::from_be_bytes(bytes) as usize
-            }
-            127 => {
-                let mut bytes = [0u8; 8];
-                reader.read_exact(&mut bytes)?;
-                u64::from_be_bytes(bytes) as usize
-            }
-            short => short as usize,
         };
-        let start_len = len.min(payload_start.len());
-        reader.read_exact(&mut payload_start[..start_len])?;
-        let mut rest = len - start_len;
-        while rest > 0 {
-            let chunk = rest.min(scratch.len());
-            reader.read_exact(&mut scratch[..chunk])?;
-            rest -= chunk;
-        }
-        if opcode == 1 {
-            let arrived = Instant::now();
-            watched.message_bytes = watched.message_bytes.max(len);
-            let compressed = frame[0] & 0x40 != 0;
-            let head_len = if compressed {
-                // Inflate only as much as it takes to see the first session.
-                let mut inflater = flate2::Decompress::new(false);
-                let _ = inflater.decompress(
-                    &payload_start[..start_len],
-                    &mut head,
-                    flate2::FlushDecompress::None,
-                );
-                inflater.total_out() as usize
-            } else {
-                let head_len = start_len.min(head.len());
-                head[..head_len].copy_from_slice(&payload_start[..head_len]);
-                head_len
-            };
-            if let Some(tick) = find_tick(&head[..head_len])
-                && watched
-                    .deliveries
-                    .last()
-                    .is_none_or(|(last, _)| *last != tick)
-            {
-                watched.deliveries.push((tick, arrived));
-            }
-        } else if opcode == 8 {
+        if frame.is_close() {
             return Ok(watched);
+        }
+        if !frame.is_text() {
+            continue;
+        }
+        let arrived = Instant::now();
+        watched.message_bytes = watched.message_bytes.max(frame.len);
+        let head_len = if frame.is_compressed() {
+            // Inflate only as much as it takes to see the first session.
+            let mut inflater = flate2::Decompress::new(false);
+            let _ = inflater.decompress(frame.start, &mut head, flate2::FlushDecompress::None);
+            inflater.total_out() as usize
+        } else {
+            let head_len = frame.start.len().min(head.len());
+            head[..head_len].copy_from_slice(&frame.start[..head_len]);
+            head_len
+        };
+        if let Some(tick) = find_tick(&head[..head_len])
+            && watched
+                .deliveries
+                .last()
+                .is_none_or(|(last, _)| *last != tick)
+        {
+            watched.deliveries.push((tick, arrived));
         }
     }
 }

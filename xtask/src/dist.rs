@@ -1,12 +1,13 @@
 //! `cargo xtask dist`: the release tarball, and the smoke test that unpacks
 //! it and talks to the binary inside.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use crate::server::Server;
 use crate::{project_root, run};
 
 /// Builds the release binary (the dashboard is embedded at compile time) and
@@ -92,24 +93,8 @@ pub(crate) fn smoke_test() -> Result<(), String> {
         }
     }
     let binary = folder.join(format!("zenserver{}", std::env::consts::EXE_SUFFIX));
-    let mut command = Command::new(&binary);
-    command
-        .args(["--port", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("ZEN_") {
-            command.env_remove(key);
-        }
-    }
-    let mut server = Server {
-        child: command
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?,
-        stdout: None,
-    };
-    let address = server.address()?;
+    let server = Server::start(&binary, &[])?;
+    let address = server.address.clone();
 
     let (status, headers, body) = http_get(&address, "/dashboard/")?;
     if status != 200 || !headers.contains("content-type: text/html") {
@@ -125,37 +110,6 @@ pub(crate) fn smoke_test() -> Result<(), String> {
     drop(server);
     eprintln!("xtask: {archive} unpacks, runs and serves /dashboard/ and /health");
     Ok(())
-}
-
-/// The unpacked server, killed when dropped (also when a check fails).
-struct Server {
-    child: Child,
-    /// Kept open: a server printing into a closed pipe would fail.
-    stdout: Option<BufReader<ChildStdout>>,
-}
-
-impl Server {
-    /// `127.0.0.1:PORT` from the first line the server prints,
-    /// `zenserver listening on http://127.0.0.1:PORT`.
-    fn address(&mut self) -> Result<String, String> {
-        let stdout = self.child.stdout.take().ok_or("no stdout")?;
-        let reader = self.stdout.insert(BufReader::new(stdout));
-        let mut line = String::new();
-        reader
-            .read_line(&mut line)
-            .map_err(|e| format!("cannot read the server's output: {e}"))?;
-        line.trim()
-            .strip_prefix("zenserver listening on http://")
-            .map(str::to_owned)
-            .ok_or_else(|| format!("the server printed {line:?}, not its address"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A folder under the system's temporary directory, removed when dropped.

@@ -24,7 +24,12 @@ pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("xtask: installing {}", missing.join(" "));
+    install_packages(&missing)
+}
+
+/// Installs Debian packages with apt-get, as root or through sudo.
+pub(crate) fn install_packages(packages: &[&str]) -> Result<(), String> {
+    eprintln!("xtask: installing {}", packages.join(" "));
     let as_root = is_root();
     let run = |args: &[&str]| -> Result<(), String> {
         let mut command = if as_root {
@@ -46,7 +51,7 @@ pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
     };
     run(&["update", "-qq"])?;
     let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    install.extend(&missing);
+    install.extend(packages);
     run(&install)
 }
 

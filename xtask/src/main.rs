@@ -10,10 +10,12 @@
 //! It only drives other programs (cargo, tar, sha256sum, node); it must never
 //! grow dependencies of its own, so it stays quick to build on a fresh machine.
 
+mod conformance;
 mod dist;
 mod e2e;
 mod install;
 mod run;
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +31,12 @@ commands:
   e2e     browser tests of the dashboard (headless Chromium, e2e/*.test.mjs;
           files may be named: `cargo xtask e2e log`); screenshots go to
           target/e2e/
+  conformance [N]
+          schemathesis against docs/openapi.yaml and the running binary,
+          N examples per operation (default 100; cargo xtask test runs 25)
+  soak [--minutes N]
+          a mixed load on the release binary for N minutes (default 1),
+          checking every follower's seqs; prints RSS at start and end
   bench   load benchmarks against the release binary on loopback; prints a
           table and writes target/bench/report.json (cases may be named)
 ";
@@ -41,6 +49,16 @@ fn main() -> ExitCode {
         Some("dist") => dist::dist(),
         Some("e2e") => e2e::e2e_selected(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("soak") => {
+            // `--minutes N` is passed on; the case name is added.
+            let mut soak_args = vec!["soak".to_owned()];
+            soak_args.extend(args[1..].iter().cloned());
+            bench(&soak_args)
+        }
+        Some("conformance") => {
+            let examples = args.get(1).and_then(|arg| arg.parse().ok()).unwrap_or(100);
+            conformance::conformance(examples)
+        }
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -85,6 +103,7 @@ fn test() -> Result<(), String> {
     } else {
         run::cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])?;
     }
+    conformance::conformance(25)?;
     e2e::e2e()?;
     dist::smoke_test()
 }

@@ -133,7 +133,14 @@ fn the_xtask_alias_and_commands_exist() {
     let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
     assert!(config.contains(r#"xtask = "run --quiet --package xtask --""#));
     let main = std::fs::read_to_string(root().join("xtask/src/main.rs")).unwrap();
-    for command in ["\"test\"", "\"dist\"", "\"bench\""] {
+    for command in [
+        "\"test\"",
+        "\"dist\"",
+        "\"bench\"",
+        "\"soak\"",
+        "\"conformance\"",
+        "\"e2e\"",
+    ] {
         assert!(main.contains(command), "xtask handles {command}");
     }
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();

@@ -56,6 +56,23 @@ pub(crate) struct Cli {
     #[arg(long, env = "ZEN_REQUEST_TIMEOUT", default_value_t = 10)]
     pub(crate) request_timeout: u64,
 
+    /// Seconds a whole request body may take, however steadily it trickles.
+    #[arg(long, env = "ZEN_BODY_TIMEOUT", default_value_t = 60)]
+    pub(crate) body_timeout: u64,
+
+    /// Longest long poll (`wait`), in seconds; larger values are clamped.
+    #[arg(long, env = "ZEN_MAX_WAIT", default_value_t = 60)]
+    pub(crate) max_wait: u64,
+
+    /// Connections open at once; more are answered 503 and closed.
+    #[arg(long, env = "ZEN_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub(crate) max_connections: usize,
+
+    /// End active sessions that see no create, update or log append for this
+    /// long (like 30s, 15m, 2h; 0 = never).
+    #[arg(long, env = "ZEN_SESSION_TTL", default_value = "0", value_parser = parse_duration)]
+    pub(crate) session_ttl: Duration,
+
     /// Longest log message.
     #[arg(long, env = "ZEN_MAX_MESSAGE", default_value = "64KiB", value_parser = parse_size)]
     pub(crate) max_message: usize,
@@ -118,6 +135,8 @@ impl Cli {
         HttpLimits {
             max_body_bytes: self.max_body,
             body_stall_timeout: self.request_timeout(),
+            body_timeout: Duration::from_secs(self.body_timeout.max(1)),
+            max_wait: Duration::from_secs(self.max_wait),
         }
     }
 
@@ -149,6 +168,29 @@ fn parse_size(text: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
+/// A duration: a number with `s`, `m`, `h` or `d` (seconds when bare).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 90s, 15m or 2h"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit in `{text}`; use s, m, h or d")),
+    };
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long"))
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -165,6 +207,19 @@ mod tests {
         assert!(parse_size("-1").is_err());
         assert!(parse_size("1TiB").is_err());
         assert!(parse_size("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7_200)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("-1s").is_err());
     }
 
     #[test]

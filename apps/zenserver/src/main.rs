@@ -13,13 +13,13 @@ mod log_bridge;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
 use anyhow::Context;
 use clap::Parser;
 use sessions_core::{Metadata, NewSession, SessionRegistry};
-use sessions_http::{AccessPolicy, AppState, LiveUpdates};
+use sessions_http::{AccessPolicy, AppState, ConnectionLimit, LiveUpdates};
 
 use crate::cli::Cli;
 
@@ -61,6 +61,7 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
     let state = Arc::new(AppState {
         registry: Arc::clone(&registry),
         live: LiveUpdates::new(Arc::clone(&registry)),
+        connections: ConnectionLimit::new(cli.max_connections),
         limits: cli.http_limits(),
         access: AccessPolicy::new(
             cli.bind,
@@ -117,13 +118,24 @@ async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow
     let registry = Arc::clone(&state.registry);
     let live = Arc::clone(&state.live);
     actix_web::rt::spawn(Arc::clone(&live).publish());
+    if !cli.session_ttl.is_zero() {
+        actix_web::rt::spawn(end_idle_sessions(Arc::clone(&registry), cli.session_ttl));
+    }
+    let connections = Arc::clone(&state.connections);
     let dashboard_dir = cli.dashboard_dir.clone();
     let mut server = HttpServer::new(move || {
         sessions_http::app(Arc::clone(&state))
             .configure(dashboard::configure(dashboard_dir.clone()))
     })
-    .on_connect(disable_nagle)
+    .on_connect(move |connection, data| {
+        disable_nagle(connection);
+        connections.accept(data);
+    })
     .client_request_timeout(cli.request_timeout())
+    // A hard stop per worker, well above the limit: connections past the
+    // limit must still be accepted to be told why (503, then closed);
+    // beyond this one they wait in the kernel's backlog.
+    .max_connections(cli.max_connections.saturating_mul(4).saturating_add(1_024))
     .shutdown_timeout(10)
     .disable_signals();
     if let Some(workers) = cli.workers {
@@ -144,11 +156,40 @@ async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow
 /// Sends every write at once. With Nagle's algorithm on, a small write that
 /// follows another (a frame after its header, a push after an unacknowledged
 /// one) waits for the peer's delayed ACK: 40 ms on Linux, for every watcher.
-fn disable_nagle(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+fn disable_nagle(connection: &dyn std::any::Any) {
     if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
         && let Err(error) = stream.set_nodelay(true)
     {
         log::debug!("cannot set TCP_NODELAY: {error}");
+    }
+}
+
+/// Ends sessions that saw no activity for `ttl`, checking a few times per
+/// `ttl` (at most every second, at least every minute), and says so in the
+/// server's log.
+async fn end_idle_sessions(registry: Arc<SessionRegistry>, ttl: Duration) {
+    let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut ticks = actix_web::rt::time::interval(every);
+    let Ok(ttl_signed) = jiff::SignedDuration::try_from(ttl) else {
+        log::error!(
+            "--session-ttl {} s is too long; sessions are not ended",
+            ttl.as_secs()
+        );
+        return;
+    };
+    loop {
+        ticks.tick().await;
+        let Ok(idle_since) = jiff::Timestamp::now().checked_sub(ttl_signed) else {
+            continue;
+        };
+        for session in registry.end_idle(idle_since) {
+            log::info!(
+                "ended session {} ({}) after {} s without activity (--session-ttl)",
+                session.id,
+                session.appname,
+                ttl.as_secs()
+            );
+        }
     }
 }
 

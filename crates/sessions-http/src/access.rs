@@ -21,6 +21,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
+use crate::connections::ConnectionSlot;
 use crate::{ApiError, AppState};
 
 /// The Host, Origin and token rules, worked out once at start-up.
@@ -233,7 +234,13 @@ pub(crate) async fn guard(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let over_limit = request
+        .conn_data::<ConnectionSlot>()
+        .is_some_and(|slot| slot.over_limit);
     let verdict = match request.app_data::<web::Data<AppState>>() {
+        Some(state) if over_limit => Err(ApiError::TooManyConnections {
+            limit: state.connections.max(),
+        }),
         Some(state) => state.access.check(
             request.method(),
             request.path(),

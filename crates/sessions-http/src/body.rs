@@ -27,13 +27,19 @@ pub(crate) async fn read_body(
         return Err(ApiError::BodyTooLarge { limit });
     }
     let mut body = BytesMut::with_capacity(declared.map_or(0, |length| length as usize));
+    let deadline = tokio::time::Instant::now() + limits.body_timeout;
     loop {
-        let Ok(chunk) =
-            actix_web::rt::time::timeout(limits.body_stall_timeout, payload.next()).await
-        else {
+        let stall = tokio::time::Instant::now() + limits.body_stall_timeout;
+        let Ok(chunk) = tokio::time::timeout_at(stall.min(deadline), payload.next()).await else {
             close_after_response(payload);
-            return Err(ApiError::BodyStalled {
-                seconds: limits.body_stall_timeout.as_secs(),
+            return Err(if stall <= deadline {
+                ApiError::BodyStalled {
+                    seconds: limits.body_stall_timeout.as_secs(),
+                }
+            } else {
+                ApiError::BodyTooSlow {
+                    seconds: limits.body_timeout.as_secs(),
+                }
             });
         };
         match chunk {

@@ -18,6 +18,10 @@
 
 mod access;
 mod body;
+mod connections;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
 mod live;
 mod log_body;
@@ -35,6 +39,7 @@ use actix_web::{App, web};
 use sessions_core::SessionRegistry;
 
 pub use access::AccessPolicy;
+pub use connections::ConnectionLimit;
 pub use live::LiveUpdates;
 pub use problem::ApiError;
 pub use routes::{ROUTES, Route};
@@ -47,6 +52,11 @@ pub struct HttpLimits {
     /// How long a request body may stall between two chunks before the
     /// request is answered 408.
     pub body_stall_timeout: Duration,
+    /// How long a whole request body may take, however steadily it trickles
+    /// in, before the request is answered 408.
+    pub body_timeout: Duration,
+    /// Longest long poll (`wait`); larger values are clamped to it.
+    pub max_wait: Duration,
 }
 
 impl Default for HttpLimits {
@@ -54,6 +64,8 @@ impl Default for HttpLimits {
         HttpLimits {
             max_body_bytes: 4 << 20,
             body_stall_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(60),
+            max_wait: Duration::from_secs(60),
         }
     }
 }
@@ -67,6 +79,8 @@ pub struct AppState {
     pub live: Arc<LiveUpdates>,
     pub limits: HttpLimits,
     pub access: AccessPolicy,
+    /// Shared with the server's on-connect hook, which counts connections.
+    pub connections: Arc<ConnectionLimit>,
     pub started: Instant,
 }
 

@@ -26,6 +26,10 @@ pub enum ApiError {
     BodyTooLarge { limit: usize },
     #[error("the request body stalled for more than {seconds} s")]
     BodyStalled { seconds: u64 },
+    #[error("the request body took longer than {seconds} s to arrive")]
+    BodyTooSlow { seconds: u64 },
+    #[error("the server has {limit} connections open, its limit; try again later")]
+    TooManyConnections { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -64,7 +68,10 @@ impl ResponseError for ApiError {
             | ApiError::InvalidQuery { .. }
             | ApiError::NotAWebSocket(_) => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::BodyStalled { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::BodyStalled { .. } | ApiError::BodyTooSlow { .. } => {
+                StatusCode::REQUEST_TIMEOUT
+            }
+            ApiError::TooManyConnections { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -92,7 +99,10 @@ impl ResponseError for ApiError {
             }
             // The rest of the body was never read: this connection cannot
             // carry another request.
-            ApiError::BodyTooLarge { .. } | ApiError::BodyStalled { .. } => {
+            ApiError::BodyTooLarge { .. }
+            | ApiError::BodyStalled { .. }
+            | ApiError::BodyTooSlow { .. }
+            | ApiError::TooManyConnections { .. } => {
                 response.force_close();
             }
             _ => {}

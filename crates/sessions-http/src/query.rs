@@ -13,7 +13,8 @@ use crate::ApiError;
 pub(crate) const MAX_READ_LIMIT: u64 = 10_000;
 /// Entries a read returns when `limit` is not given.
 pub(crate) const DEFAULT_READ_LIMIT: u64 = 1_000;
-/// Longest long poll, in seconds.
+/// Longest long poll, in seconds, unless the server is told otherwise.
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) const MAX_WAIT_SECONDS: u64 = 60;
 
 /// The parameters of a query string, each name at most once.
@@ -96,7 +97,16 @@ pub(crate) struct LogReadQuery {
     pub(crate) wait: Duration,
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn log_read_query(query: &str) -> Result<LogReadQuery, ApiError> {
+    log_read_query_within(query, Duration::from_secs(MAX_WAIT_SECONDS))
+}
+
+/// [`log_read_query`] with the server's own longest wait.
+pub(crate) fn log_read_query_within(
+    query: &str,
+    max_wait: Duration,
+) -> Result<LogReadQuery, ApiError> {
     let parameters = Parameters::parse(query, &["cursor", "offset", "tail", "limit", "wait"])?;
     let cursor = parameters.number("cursor")?;
     let offset = parameters.number("offset")?;
@@ -141,7 +151,7 @@ pub(crate) fn log_read_query(query: &str) -> Result<LogReadQuery, ApiError> {
     }
     Ok(LogReadQuery {
         request,
-        wait: Duration::from_secs(wait.unwrap_or(0).min(MAX_WAIT_SECONDS)),
+        wait: Duration::from_secs(wait.unwrap_or(0)).min(max_wait),
     })
 }
 

@@ -88,6 +88,7 @@ pub(crate) struct HealthJson {
     pub(crate) uptime_s: u64,
     pub(crate) sessions: HealthSessionsJson,
     pub(crate) websocket_clients: usize,
+    pub(crate) connections: usize,
     pub(crate) log_memory_bytes: usize,
 }
 

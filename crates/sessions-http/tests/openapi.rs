@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use actix_web::test as actix_test;
 use sessions_core::{Limits, NewSession, SessionRegistry};
-use sessions_http::{AccessPolicy, AppState, HttpLimits, LiveUpdates, ROUTES};
+use sessions_http::{AccessPolicy, AppState, ConnectionLimit, HttpLimits, LiveUpdates, ROUTES};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const METHODS: [&str; 8] = [
@@ -88,6 +88,7 @@ async fn every_route_reaches_a_handler() {
         registry,
         limits: HttpLimits::default(),
         access: AccessPolicy::new("127.0.0.1".parse().unwrap(), 8558, &[], &[], None),
+        connections: ConnectionLimit::new(100),
         started: Instant::now(),
     });
     let app = actix_test::init_service(sessions_http::app(state)).await;

@@ -195,6 +195,41 @@ impl SessionRegistry {
     /// its log stays readable while it is retained. Ending an ended session
     /// changes nothing and returns it.
     pub fn end(&self, id: SessionId) -> Result<Session, RegistryError> {
+        self.end_if(id, |_| true)?
+            .ok_or(RegistryError::NotFound(id))
+    }
+
+    /// Ends every active session (the server's own excepted) that has not
+    /// changed since `idle_since`: no create, update, metadata patch or log
+    /// append after it. Returns the sessions it ended.
+    pub fn end_idle(&self, idle_since: Timestamp) -> Vec<Session> {
+        let candidates: Vec<SessionId> = self
+            .read_directory()
+            .sessions
+            .values()
+            .filter(|cell| !cell.server)
+            .map(|cell| cell.id)
+            .collect();
+        candidates
+            .into_iter()
+            .filter_map(|id| {
+                // Looked at again under the lock: an append may have come in.
+                self.end_if(id, |state| {
+                    state.ended.is_none() && state.updated < idle_since
+                })
+                .ok()
+                .flatten()
+            })
+            .collect()
+    }
+
+    /// Ends `id` if `condition` holds for its state while it is locked;
+    /// `Ok(None)` when it does not.
+    fn end_if(
+        &self,
+        id: SessionId,
+        condition: impl FnOnce(&SessionState) -> bool,
+    ) -> Result<Option<Session>, RegistryError> {
         let mut directory = self.write_directory();
         let cell = directory
             .sessions
@@ -205,8 +240,11 @@ impl SessionRegistry {
             return Err(RegistryError::ServerSession(id));
         }
         let mut state = cell.lock();
+        if !condition(&state) {
+            return Ok(None);
+        }
         if state.ended.is_some() {
-            return Ok(cell.snapshot_locked(&state));
+            return Ok(Some(cell.snapshot_locked(&state)));
         }
         let ended = now();
         state.ended = Some(ended);
@@ -221,7 +259,7 @@ impl SessionRegistry {
         }
         drop(directory);
         self.note_change();
-        Ok(session)
+        Ok(Some(session))
     }
 
     pub fn get(&self, id: SessionId) -> Result<Session, RegistryError> {

@@ -137,6 +137,37 @@ fn ended_sessions_are_read_only_but_readable() {
 }
 
 #[test]
+fn idle_sessions_are_ended_and_busy_ones_kept() {
+    let registry = SessionRegistry::new(Limits::default());
+    let server = registry
+        .create_server_session(new_session("zenserver"))
+        .unwrap()
+        .id;
+    let idle = registry.create(new_session("idle")).unwrap().id;
+    let busy = registry.create(new_session("busy")).unwrap().id;
+    let already_ended = registry.create(new_session("ended")).unwrap().id;
+    registry.end(already_ended).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let cutoff = now();
+    std::thread::sleep(Duration::from_millis(5));
+    registry.append(busy, &[line("still here")]).unwrap();
+
+    let ended = registry.end_idle(cutoff);
+    let ids: Vec<SessionId> = ended.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [idle], "only the idle one; never the server's own");
+    assert!(ended[0].ended.is_some());
+    assert_eq!(
+        registry.get(busy).unwrap().status(),
+        crate::SessionStatus::Active
+    );
+    assert_eq!(
+        registry.get(server).unwrap().status(),
+        crate::SessionStatus::Active
+    );
+    assert!(registry.end_idle(cutoff).is_empty(), "nothing twice");
+}
+
+#[test]
 fn the_server_session_cannot_end() {
     let registry = SessionRegistry::new(Limits::default());
     let server = registry

@@ -24,6 +24,7 @@ pub(crate) async fn health(
                 ended: registry.ended_count(),
             },
             websocket_clients: state.live.watchers(),
+            connections: state.connections.open(),
             log_memory_bytes: registry.log_memory(),
         },
     ))

@@ -20,7 +20,7 @@ pub(crate) async fn read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = session_id(&request)?;
-    let query = query::log_read_query(request.query_string())?;
+    let query = query::log_read_query_within(request.query_string(), state.limits.max_wait)?;
     let (mut body, returned, cursor) = read_once(&state, id, query.request)?;
     let may_wait = match query.request {
         ReadRequest::After { limit, .. } => limit > 0,

@@ -1,0 +1,89 @@
+//! `cargo xtask conformance`: schemathesis against `docs/openapi.yaml` and
+//! the running binary, with every check (configured in
+//! `xtask/conformance/schemathesis.toml` where a check contradicts the
+//! documented contract, each exception with its reason).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::server::Server;
+use crate::{install, project_root, run};
+
+/// The schemathesis this project is checked with.
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Runs schemathesis with `max_examples` per operation and a fixed seed, so
+/// a run can be repeated exactly.
+pub(crate) fn conformance(max_examples: u32) -> Result<(), String> {
+    let venv = ensure_schemathesis()?;
+    run::cargo(&["build", "--locked", "--package", "zenserver"])?;
+    let root = project_root();
+    let binary = root.join("target/debug/zenserver");
+    // Long polls stay short so generated `wait` values do not stall the run.
+    let server = Server::start(&binary, &["--max-wait", "1"])?;
+    let mut command = Command::new(venv.join("bin/schemathesis"));
+    command
+        .arg("--config-file")
+        .arg(root.join("xtask/conformance/schemathesis.toml"))
+        .args(["run", "docs/openapi.yaml", "--url"])
+        .arg(format!("http://{}", server.address))
+        .args(["--checks", "all", "--exclude-checks", "use_after_free"])
+        .args([
+            "--max-examples",
+            &max_examples.to_string(),
+            "--seed",
+            "20261127",
+        ])
+        .args(["--no-color"])
+        .current_dir(&root);
+    eprintln!("$ schemathesis run docs/openapi.yaml (--max-examples {max_examples})");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run schemathesis: {e}"))?;
+    drop(server);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("schemathesis found failures ({status})"))
+    }
+}
+
+/// A virtual environment under `target/` with schemathesis installed.
+fn ensure_schemathesis() -> Result<PathBuf, String> {
+    let venv = project_root().join("target/conformance-venv");
+    let installed = Command::new(venv.join("bin/schemathesis"))
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| {
+            let version = SCHEMATHESIS.trim_start_matches("schemathesis==");
+            output.status.success() && String::from_utf8_lossy(&output.stdout).contains(version)
+        });
+    if installed {
+        return Ok(venv);
+    }
+    install::ensure(&[install::Tool {
+        program: "python3",
+        package: "python3",
+    }])?;
+    let venv_works = Command::new("python3")
+        .args(["-m", "venv", "--help"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !venv_works {
+        // Debian's python3 keeps the venv module in a package of its own.
+        install::install_packages(&["python3-venv"])?;
+    }
+    let venv_text = venv.to_string_lossy().into_owned();
+    run::program("python3", &["-m", "venv", &venv_text])?;
+    let pip = venv.join("bin/pip").to_string_lossy().into_owned();
+    run::program(
+        &pip,
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SCHEMATHESIS,
+        ],
+    )?;
+    Ok(venv)
+}
