@@ -97,13 +97,14 @@ fn dependency_tree(package: &str) -> Vec<String> {
 
 #[test]
 fn layering_points_one_way() {
-    let forbidden: [(&str, &[&str]); 3] = [
+    let forbidden: [(&str, &[&str]); 4] = [
         (
             "sessions-log",
             &["sessions-core", "sessions-http", "zenserver"],
         ),
         ("sessions-core", &["sessions-http", "zenserver"]),
         ("sessions-http", &["zenserver"]),
+        ("sessions-client", &["sessions-http", "zenserver", "zen"]),
     ];
     for (package, must_not_use) in forbidden {
         let tree = dependency_tree(package);
@@ -118,7 +119,7 @@ fn layering_points_one_way() {
 
 #[test]
 fn nothing_below_the_http_layer_pulls_in_actix_or_a_runtime() {
-    for package in ["sessions-log", "sessions-core"] {
+    for package in ["sessions-log", "sessions-core", "sessions-client"] {
         let tree = dependency_tree(package);
         let offending: Vec<&String> = tree
             .iter()

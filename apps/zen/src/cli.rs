@@ -1,0 +1,316 @@
+//! Commands and flags, with `--help` text and examples for each.
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+use sessions_client::{ClientConfig, Level, SessionId, StatusFilter};
+
+/// The command line of zenserver Sessions: list, read and follow sessions,
+/// append to their logs, and run any command inside a session of its own.
+#[derive(Debug, Parser)]
+#[command(name = "zen", version, long_about = None, after_help = EXAMPLES)]
+pub(crate) struct Cli {
+    /// The server's address.
+    #[arg(
+        long,
+        global = true,
+        env = "ZEN_SERVER",
+        default_value = ClientConfig::DEFAULT_URL,
+        value_name = "URL"
+    )]
+    pub(crate) server: String,
+
+    /// The server's token, when it was started with one.
+    #[arg(
+        long,
+        global = true,
+        env = "ZEN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) token: Option<String>,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  zen sessions ls                          the active sessions, as a table
+  zen sessions log 01a21d8d9509f4c2eb5220fc -f
+  zen run --app nightly-build -- make -j8   make, its output in a new session
+  zen --server http://buildbox:8558 --token s3cret sessions ls --status all";
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// List, show, end, read and append to sessions.
+    #[command(after_help = SESSIONS_EXAMPLES)]
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
+    /// Run a command in a new session: its output goes to the terminal as
+    /// always and, line by line, into the session's log.
+    Run(RunArgs),
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete for.
+        shell: Shell,
+    },
+}
+
+const SESSIONS_EXAMPLES: &str = "\
+Examples:
+  zen sessions ls --status all
+  zen sessions show 65a1f00dcafe0123456789ab
+  zen sessions log 65a1f00dcafe0123456789ab --tail 50 --level warn
+  make 2>&1 | zen sessions append 65a1f00dcafe0123456789ab";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  zen completions bash > ~/.local/share/bash-completion/completions/zen
+  zen completions zsh > ~/.zfunc/_zen
+  zen completions fish > ~/.config/fish/completions/zen.fish";
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SessionsCommand {
+    /// List sessions: an aligned table, or one JSON object per line.
+    #[command(after_help = "\
+Examples:
+  zen sessions ls
+  zen sessions ls --status ended
+  zen sessions ls --status all --json | grep build-agent")]
+    Ls(LsArgs),
+    /// Show one session: its properties, log counters and metadata.
+    #[command(after_help = "\
+Examples:
+  zen sessions show 65a1f00dcafe0123456789ab
+  zen sessions show 65a1f00dcafe0123456789ab --json")]
+    Show(ShowArgs),
+    /// End a session. It stays readable, with its log, among the ended ones.
+    #[command(after_help = "\
+Examples:
+  zen sessions end 65a1f00dcafe0123456789ab")]
+    End(EndArgs),
+    /// Print a session's log, or follow it as it grows.
+    #[command(after_help = "\
+Examples:
+  zen sessions log 65a1f00dcafe0123456789ab
+  zen sessions log 65a1f00dcafe0123456789ab -f --tail 20
+  zen sessions log 65a1f00dcafe0123456789ab --level warn --grep shader
+  zen sessions log 65a1f00dcafe0123456789ab --json | head -n 100
+
+Lines read `TIMESTAMP LEVEL MESSAGE [DATA]`. Levels are coloured on a
+terminal only. A line starting with `--` marks entries the server evicted
+before they could be read. With -f, stop with Ctrl-C; following ends by
+itself when the session ends.")]
+    Log(LogArgs),
+    /// Append the lines of standard input to a session's log.
+    #[command(after_help = "\
+Examples:
+  make 2>&1 | zen sessions append 65a1f00dcafe0123456789ab
+  zen sessions append 65a1f00dcafe0123456789ab --level warn < warnings.txt
+  tail -f build.log | zen sessions append 65a1f00dcafe0123456789ab
+
+Every non-blank line becomes one entry, sent in batches as it comes.")]
+    Append(AppendArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LsArgs {
+    /// Which sessions to list.
+    #[arg(long, value_enum, default_value_t = StatusArg::Active)]
+    pub(crate) status: StatusArg,
+    /// One JSON object per line, as the API writes sessions.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StatusArg {
+    /// Active sessions, newest first.
+    Active,
+    /// Ended sessions the server still keeps, most recently ended first.
+    Ended,
+    /// Both, newest first.
+    All,
+}
+
+impl StatusArg {
+    pub(crate) fn filter(self) -> StatusFilter {
+        match self {
+            StatusArg::Active => StatusFilter::Active,
+            StatusArg::Ended => StatusFilter::Ended,
+            StatusArg::All => StatusFilter::All,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The session's id: 24 hex digits.
+    pub(crate) id: SessionId,
+    /// The session as the API writes it, on one line.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EndArgs {
+    /// The session's id: 24 hex digits.
+    pub(crate) id: SessionId,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// The session's id: 24 hex digits.
+    pub(crate) id: SessionId,
+    /// Keep printing entries as they arrive, until Ctrl-C or the session ends.
+    #[arg(short, long)]
+    pub(crate) follow: bool,
+    /// Start with the newest N entries instead of all of them.
+    #[arg(long, value_name = "N")]
+    pub(crate) tail: Option<usize>,
+    /// Only entries at this level or above: debug, info, warn, error.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) level: Option<Level>,
+    /// Only entries whose message contains TEXT (case-sensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) grep: Option<String>,
+    /// One JSON object per entry, as the API writes them.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AppendArgs {
+    /// The session's id: 24 hex digits.
+    pub(crate) id: SessionId,
+    /// The level of every line: debug, info, warn, error.
+    #[arg(long, value_name = "LEVEL", default_value_t = Level::Info)]
+    pub(crate) level: Level,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  zen run --app nightly-build --job 4711 -- make -j8
+  zen run --app cook --mode batch --meta platform=Win64 --meta map=Arena -- ./cook.sh
+  ZEN_SERVER=http://buildbox:8558 zen run --app tests -- cargo test
+
+Standard output lines are stored at info, standard error lines at warn; both
+are echoed unchanged. The session ends with `exit_code` and `duration_ms` in
+its metadata, and zen exits with the command's exit code. When the server
+cannot be reached, the command runs all the same, with one warning.")]
+pub(crate) struct RunArgs {
+    /// The session's appname.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) app: String,
+    /// The session's mode.
+    #[arg(long, value_name = "MODE", default_value = "run")]
+    pub(crate) mode: String,
+    /// The session's job id.
+    #[arg(long, value_name = "JOB")]
+    pub(crate) job: Option<String>,
+    /// A metadata entry, KEY=VALUE (the value is kept as a string); repeat
+    /// for more.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
+    pub(crate) meta: Vec<(String, String)>,
+    /// The command to run and its arguments, after `--`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub(crate) command: Vec<OsString>,
+}
+
+fn parse_meta(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use clap::error::ErrorKind;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn check(args: &[&str], expected: Result<&str, ErrorKind>) {
+        let parsed = Cli::try_parse_from(args)
+            .map(|cli| format!("{:?}", cli.command))
+            .map_err(|error| error.kind());
+        match expected {
+            Ok(fragment) => assert!(
+                parsed.as_ref().is_ok_and(|text| text.contains(fragment)),
+                "{args:?}: {parsed:?}"
+            ),
+            Err(kind) => assert_eq!(parsed.unwrap_err(), kind, "{args:?}"),
+        }
+    }
+
+    #[test]
+    fn commands_parse_as_documented() {
+        check(
+            &["zen", "sessions", "ls"],
+            Ok("status: Active, json: false"),
+        );
+        check(
+            &["zen", "sessions", "ls", "--status", "all", "--json"],
+            Ok("status: All, json: true"),
+        );
+        check(
+            &[
+                "zen",
+                "sessions",
+                "log",
+                "65A1F00DCAFE0123456789AB",
+                "-f",
+                "--tail",
+                "5",
+                "--level",
+                "WARNING",
+            ],
+            Ok("follow: true, tail: Some(5), level: Some(Warn)"),
+        );
+        check(
+            &[
+                "zen", "run", "--app", "x", "--meta", "a=b=c", "--", "sh", "-c", "exit 3",
+            ],
+            Ok(r#"meta: [("a", "b=c")], command: ["sh", "-c", "exit 3"]"#),
+        );
+        check(
+            &["zen", "run", "--app", "x", "make", "-j8"],
+            Ok(r#"command: ["make", "-j8"]"#),
+        );
+        check(
+            &["zen", "sessions", "show", "65a1"],
+            Err(ErrorKind::ValueValidation),
+        );
+        check(
+            &["zen", "sessions", "ls", "--status", "running"],
+            Err(ErrorKind::InvalidValue),
+        );
+        check(
+            &[
+                "zen", "run", "--app", "x", "--meta", "novalue", "--", "true",
+            ],
+            Err(ErrorKind::ValueValidation),
+        );
+        check(
+            &["zen", "run", "--app", "x"],
+            Err(ErrorKind::MissingRequiredArgument),
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! `zen sessions log`: print a session's log, and with `-f` follow it with
+//! long polls until Ctrl-C or the end of the session.
+//!
+//! Following reads on a thread of its own and hands pages to the main
+//! thread, which prints them and also listens for Ctrl-C: a long poll can
+//! take 30 s to answer, and Ctrl-C must not wait for it.
+
+use std::io;
+use std::time::Duration;
+
+use anyhow::Result;
+use crossbeam_channel::{Sender, select};
+use sessions_client::{Client, ClientError, LogEntry, LogPage, ReadRequest, SessionId, wire};
+
+use crate::cli::LogArgs;
+use crate::output::{DIM, Output, level_style};
+
+/// Entries per read: the most the server returns at once.
+const READ_LIMIT: usize = 10_000;
+/// How long one long poll waits for news.
+const POLL_WAIT: Duration = Duration::from_secs(30);
+/// Pause between attempts to reach a server that went away.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+pub(crate) fn log(client: Client, args: &LogArgs) -> Result<()> {
+    let mut printer = Printer::new(args);
+    if !args.follow {
+        let cursor_reads = args.tail.is_none();
+        read_retained(&client, args.id, args.tail, &mut |page| {
+            Ok(printer.page(&page, cursor_reads)?)
+        })?;
+        return Ok(printer.out.flush()?);
+    }
+    let (interrupts, interrupted) = crossbeam_channel::bounded(1);
+    // Without a handler Ctrl-C still stops zen, only less tidily.
+    let _ = ctrlc::set_handler(move || {
+        let _ = interrupts.try_send(());
+    });
+    let (events, received) = crossbeam_channel::bounded(4);
+    let (id, tail) = (args.id, args.tail);
+    std::thread::Builder::new()
+        .name("follow".into())
+        .spawn(move || follow(&client, id, tail, &events))?;
+    loop {
+        select! {
+            recv(received) -> event => match event {
+                Ok(Event::Page(page, cursor_read)) => printer.page(&page, cursor_read)?,
+                Ok(Event::Lost(error)) => eprintln_quiet(&format!("zen: {error}; retrying")),
+                Ok(Event::Back) => eprintln_quiet("zen: the server is back"),
+                Ok(Event::Ended) => {
+                    eprintln_quiet(&format!("zen: session {id} has ended"));
+                    return Ok(());
+                }
+                Ok(Event::Failed(error)) => return Err(error),
+                Err(_) => return Ok(()),
+            },
+            recv(interrupted) -> _ => {
+                printer.out.flush()?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// What the following thread tells the printing one.
+enum Event {
+    /// A read, and whether it was a cursor read (whose `dropped` is a gap).
+    Page(LogPage, bool),
+    /// The server cannot be reached; following goes on trying.
+    Lost(ClientError),
+    Back,
+    Ended,
+    Failed(anyhow::Error),
+}
+
+/// Every retained entry (or the newest `tail`), handing each read to `page`.
+/// Returns the cursor to follow on from.
+fn read_retained(
+    client: &Client,
+    id: SessionId,
+    tail: Option<usize>,
+    page: &mut dyn FnMut(LogPage) -> Result<()>,
+) -> Result<u64> {
+    if let Some(count) = tail {
+        let read = client.read_log(id, ReadRequest::Tail { count })?;
+        let cursor = read.cursor;
+        page(read)?;
+        return Ok(cursor);
+    }
+    let mut cursor = 0;
+    loop {
+        let read = client.read_log(
+            id,
+            ReadRequest::After {
+                cursor,
+                limit: READ_LIMIT,
+            },
+        )?;
+        cursor = read.cursor;
+        let more = read.more;
+        page(read)?;
+        if !more {
+            return Ok(cursor);
+        }
+    }
+}
+
+fn follow(client: &Client, id: SessionId, tail: Option<usize>, events: &Sender<Event>) {
+    let send = |event| events.send(event).is_ok();
+    let cursor_reads = tail.is_none();
+    let retained = read_retained(client, id, tail, &mut |read| {
+        let _ = events.send(Event::Page(read, cursor_reads));
+        Ok(())
+    });
+    let mut cursor = match retained {
+        Ok(cursor) => cursor,
+        Err(error) => {
+            send(Event::Failed(error));
+            return;
+        }
+    };
+    let mut lost = false;
+    loop {
+        match client.wait_for_log(id, cursor, READ_LIMIT, POLL_WAIT) {
+            Ok(read) => {
+                if std::mem::take(&mut lost) && !send(Event::Back) {
+                    return;
+                }
+                let nothing =
+                    read.entries.is_empty() && !read.more && read.dropped == 0 && !read.reset;
+                cursor = read.cursor;
+                if !send(Event::Page(read, true)) {
+                    return;
+                }
+                // A poll that brings nothing either timed out or found the
+                // session ended (those answer at once): ask which.
+                if nothing {
+                    match client.get(id) {
+                        Ok(session) if session.ended.is_some() => {
+                            send(Event::Ended);
+                            return;
+                        }
+                        Ok(_) => {}
+                        Err(error) if error.is_transport() => {}
+                        Err(error) => {
+                            send(Event::Failed(error.into()));
+                            return;
+                        }
+                    }
+                }
+            }
+            Err(error) if error.is_transport() => {
+                if !lost && !send(Event::Lost(error)) {
+                    return;
+                }
+                lost = true;
+                std::thread::sleep(RETRY_PAUSE);
+            }
+            Err(error) => {
+                send(Event::Failed(error.into()));
+                return;
+            }
+        }
+    }
+}
+
+/// Prints entries that pass the filters, and marks gaps.
+struct Printer {
+    out: Output,
+    json: bool,
+    level: Option<sessions_client::Level>,
+    grep: Option<String>,
+}
+
+impl Printer {
+    fn new(args: &LogArgs) -> Printer {
+        Printer {
+            out: Output::stdout(),
+            json: args.json,
+            level: args.level,
+            grep: args.grep.clone(),
+        }
+    }
+
+    /// `cursor_read`: the read's `dropped` counts entries missed since the
+    /// last read, and is worth a marker. (For a tail read it is the log's
+    /// lifetime total, which is no gap.)
+    fn page(&mut self, page: &LogPage, cursor_read: bool) -> io::Result<()> {
+        if page.reset {
+            self.marker("the log was reset (the server restarted, or the session was created anew); reading it from the start")?;
+        }
+        if cursor_read && page.dropped > 0 {
+            let dropped = page.dropped;
+            let noun = if dropped == 1 { "entry" } else { "entries" };
+            self.marker(&format!(
+                "{dropped} {noun} dropped: evicted before they could be read"
+            ))?;
+        }
+        for entry in &page.entries {
+            if self.shows(entry) {
+                self.entry(entry)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn shows(&self, entry: &LogEntry) -> bool {
+        self.level.is_none_or(|level| entry.level >= level)
+            && self
+                .grep
+                .as_deref()
+                .is_none_or(|text| entry.message.contains(text))
+    }
+
+    /// `TIMESTAMP LEVEL MESSAGE [DATA]`, the message byte for byte.
+    fn entry(&mut self, entry: &LogEntry) -> io::Result<()> {
+        if self.json {
+            self.out
+                .write(wire::entry_to_json(entry).to_string().as_bytes())?;
+            return self.out.write(b"\n");
+        }
+        self.out
+            .styled(DIM, format!("{:.3}", entry.timestamp).as_bytes())?;
+        self.out.write(b" ")?;
+        let level = format!("{:<5}", entry.level.as_str());
+        self.out
+            .styled(level_style(entry.level), level.as_bytes())?;
+        self.out.write(b" ")?;
+        self.out.write(entry.message.as_bytes())?;
+        if let Some(data) = &entry.data {
+            self.out.write(b" ")?;
+            self.out.styled(DIM, data.as_bytes())?;
+        }
+        self.out.write(b"\n")
+    }
+
+    /// A line about the log rather than from it; on standard error in JSON
+    /// mode, where standard output holds entries only.
+    fn marker(&mut self, text: &str) -> io::Result<()> {
+        if self.json {
+            eprintln_quiet(&format!("zen: {text}"));
+            return Ok(());
+        }
+        self.out.styled("33", format!("-- {text} --").as_bytes())?;
+        self.out.write(b"\n")
+    }
+}
+
+/// A line on standard error; if even that is gone there is nobody to tell.
+pub(crate) fn eprintln_quiet(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(io::stderr(), "{line}");
+}
