@@ -5,20 +5,31 @@ use std::net::TcpStream;
 
 use anyhow::{Context, bail};
 
-/// Sends one request on a new connection and returns status and body.
+/// Sends one JSON request on a new connection and returns status and body.
 pub(crate) fn request(
     port: u16,
     method: &str,
     path: &str,
     json: &str,
 ) -> anyhow::Result<(u16, Vec<u8>)> {
+    request_typed(port, method, path, "application/json", json)
+}
+
+/// [`request`] with another content type.
+pub(crate) fn request_typed(
+    port: u16,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<(u16, Vec<u8>)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_nodelay(true)?;
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
-        json.len()
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
@@ -46,4 +57,22 @@ pub(crate) fn expect_ok(
         );
     }
     Ok(body)
+}
+
+/// Like [`request_typed`], failing unless the status is 2xx.
+pub(crate) fn expect_ok_typed(
+    port: u16,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let (status, answer) = request_typed(port, method, path, content_type, body)?;
+    if !(200..300).contains(&status) {
+        bail!(
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    Ok(answer)
 }

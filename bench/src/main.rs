@@ -6,14 +6,32 @@
 //! as JSON under `target/bench/`.
 //!
 //! Usage: `zenserver-bench --server PATH [--out DIR] [--minutes N] [CASE...]`;
-//! cases: `ws-fanout` (the default), `soak` (for `--minutes`, default 1).
+//! cases: `session-read`, `single-append`, `batched-append`, `log-read`,
+//! `memory`, `ws-fanout` (all of these by default), and `soak` (for
+//! `--minutes`, default 1).
 
 mod http;
+mod memory;
+mod reference;
 mod report;
+mod rounds;
 mod server;
 mod soak;
+mod throughput;
+mod wrk;
 mod ws;
 mod ws_fanout;
+
+/// The cases a plain `cargo xtask bench` runs, in order; `soak` only runs
+/// when named.
+const DEFAULT_CASES: [&str; 6] = [
+    "session-read",
+    "single-append",
+    "batched-append",
+    "log-read",
+    "memory",
+    "ws-fanout",
+];
 
 use std::path::PathBuf;
 
@@ -37,12 +55,17 @@ fn main() -> anyhow::Result<()> {
     }
     let server = server.context("--server PATH is required")?;
     if cases.is_empty() {
-        cases.push("ws-fanout".into());
+        cases.extend(DEFAULT_CASES.iter().map(|case| (*case).to_owned()));
     }
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut report = report::Report::default();
     for case in &cases {
         match case.as_str() {
+            "session-read" => throughput::session_read(&server, &mut report)?,
+            "single-append" => throughput::single_append(&server, &mut report)?,
+            "batched-append" => throughput::batched_append(&server, &mut report)?,
+            "log-read" => throughput::log_read(&server, &mut report)?,
+            "memory" => memory::run(&server, &mut report)?,
             "ws-fanout" => ws_fanout::run(&server, &mut report)?,
             "soak" => soak::run(&server, minutes, &mut report)?,
             other => bail!("unknown case `{other}`"),

@@ -8,7 +8,21 @@ use serde_json::{Value, json};
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     rows: Vec<(String, String, String)>,
+    comparisons: Vec<Comparison>,
     figures: serde_json::Map<String, Value>,
+}
+
+/// zenserver against a reference on one case. `ratio` is always "how many
+/// times better": ours / theirs when more is better, theirs / ours when
+/// less is.
+#[derive(Debug)]
+struct Comparison {
+    case: String,
+    unit: String,
+    ours: f64,
+    reference: String,
+    theirs: f64,
+    ratio: f64,
 }
 
 impl Report {
@@ -24,7 +38,72 @@ impl Report {
         }
     }
 
+    /// A comparison where more is better (requests/s, entries/s).
+    pub(crate) fn compare(
+        &mut self,
+        case: &str,
+        unit: &str,
+        ours: f64,
+        reference: &str,
+        theirs: f64,
+    ) {
+        self.push_comparison(case, unit, ours, reference, theirs, ours / theirs);
+    }
+
+    /// A comparison where less is better (bytes per entry); the ratio is
+    /// still "times better", so above 1 is a win.
+    pub(crate) fn compare_lower_is_better(
+        &mut self,
+        case: &str,
+        unit: &str,
+        ours: f64,
+        reference: &str,
+        theirs: f64,
+    ) {
+        self.push_comparison(case, unit, ours, reference, theirs, theirs / ours);
+    }
+
+    fn push_comparison(
+        &mut self,
+        case: &str,
+        unit: &str,
+        ours: f64,
+        reference: &str,
+        theirs: f64,
+        ratio: f64,
+    ) {
+        self.figures.insert(
+            case.to_owned(),
+            json!({"unit": unit, "zenserver": ours, "reference": reference, "reference_value": theirs, "ratio": ratio}),
+        );
+        self.comparisons.push(Comparison {
+            case: case.to_owned(),
+            unit: unit.to_owned(),
+            ours,
+            reference: reference.to_owned(),
+            theirs,
+            ratio,
+        });
+    }
+
     pub(crate) fn print(&self) {
+        if !self.comparisons.is_empty() {
+            println!(
+                "{:<24}  {:>14}  {:>14}  {:<20}  {:>6}",
+                "case", "zenserver", "reference", "", "ratio"
+            );
+            for c in &self.comparisons {
+                println!(
+                    "{:<24}  {:>14}  {:>14}  {:<20}  {:>6.2}",
+                    c.case,
+                    format_value(c.ours, &c.unit),
+                    format_value(c.theirs, &c.unit),
+                    c.reference,
+                    c.ratio
+                );
+            }
+            println!();
+        }
         let widths = self.rows.iter().fold((4, 6), |(case, metric), row| {
             (case.max(row.0.len()), metric.max(row.1.len()))
         });
@@ -47,6 +126,16 @@ impl Report {
     pub(crate) fn write(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(&Value::Object(self.figures.clone()))?;
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+fn format_value(value: f64, unit: &str) -> String {
+    if unit == "bytes" {
+        format!("{value:.1} B")
+    } else if value >= 1e6 {
+        format!("{:.2} M/s", value / 1e6)
+    } else {
+        format!("{:.1} k/s", value / 1e3)
     }
 }
 

@@ -47,8 +47,7 @@ pub fn entries(registry: &SessionRegistry, id: SessionId) -> Vec<Value> {
 }
 
 /// The session and its log as a client would see them, to check that a
-/// refused request changed nothing. `updated` is left out only when the
-/// caller says the request may have touched it.
+/// refused request changed nothing.
 pub fn visible_state(registry: &SessionRegistry, id: SessionId) -> String {
     let session = registry.get(id).expect("the session exists");
     let json = sessions_http::fuzzing::session_json(&session);

@@ -2,17 +2,20 @@
 //! does.
 //!
 //! - `cargo xtask test`: everything CI checks: formatting, clippy with
-//!   warnings denied, every test, the browser tests and a smoke test of the
-//!   release tarball.
+//!   warnings denied, every test, the API conformance run, the browser tests
+//!   and a smoke test of the release tarball.
 //! - `cargo xtask dist`: a release tarball of the server with its checksum.
-//! - `cargo xtask e2e`: the browser tests of the dashboard alone.
+//! - `cargo xtask e2e`, `conformance`, `fuzz`, `bench`, `soak`: one part of
+//!   that, or the longer runs CI leaves out (see `USAGE`).
 //!
-//! It only drives other programs (cargo, tar, sha256sum, node); it must never
-//! grow dependencies of its own, so it stays quick to build on a fresh machine.
+//! It only drives other programs (cargo, rustup, tar, sha256sum, node,
+//! python3); it must never grow dependencies of its own, so it stays quick to
+//! build on a fresh machine.
 
 mod conformance;
 mod dist;
 mod e2e;
+mod fuzz;
 mod install;
 mod run;
 mod server;
@@ -34,6 +37,9 @@ commands:
   conformance [N]
           schemathesis against docs/openapi.yaml and the running binary,
           N examples per operation (default 100; cargo xtask test runs 25)
+  fuzz [SECONDS]
+          every fuzz target for SECONDS (default 30) with cargo-fuzz on the
+          nightly toolchain; installs cargo-fuzz when missing
   soak [--minutes N]
           a mixed load on the release binary for N minutes (default 1),
           checking every follower's seqs; prints RSS at start and end
@@ -55,10 +61,8 @@ fn main() -> ExitCode {
             soak_args.extend(args[1..].iter().cloned());
             bench(&soak_args)
         }
-        Some("conformance") => {
-            let examples = args.get(1).and_then(|arg| arg.parse().ok()).unwrap_or(100);
-            conformance::conformance(examples)
-        }
+        Some("fuzz") => number_argument(args.get(1), 30).and_then(fuzz::fuzz),
+        Some("conformance") => number_argument(args.get(1), 100).and_then(conformance::conformance),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -128,6 +132,17 @@ fn bench(cases: &[String]) -> Result<(), String> {
     args.extend(cases.iter().cloned());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run::program("target/release/zenserver-bench", &args)
+}
+
+/// An optional numeric argument: `default` when absent, an error when it is
+/// not a number.
+fn number_argument<T: std::str::FromStr>(arg: Option<&String>, default: T) -> Result<T, String> {
+    match arg {
+        None => Ok(default),
+        Some(text) => text
+            .parse()
+            .map_err(|_| format!("`{text}` is not a number\n\n{USAGE}")),
+    }
 }
 
 /// The workspace root: xtask lives one level below it.

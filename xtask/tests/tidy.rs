@@ -97,7 +97,7 @@ fn dependency_tree(package: &str) -> Vec<String> {
 
 #[test]
 fn layering_points_one_way() {
-    let forbidden: [(&str, &[&str]); 4] = [
+    let forbidden: [(&str, &[&str]); 5] = [
         (
             "sessions-log",
             &["sessions-core", "sessions-http", "zenserver"],
@@ -105,6 +105,7 @@ fn layering_points_one_way() {
         ("sessions-core", &["sessions-http", "zenserver"]),
         ("sessions-http", &["zenserver"]),
         ("sessions-client", &["sessions-http", "zenserver", "zen"]),
+        ("zen", &["sessions-http", "zenserver"]),
     ];
     for (package, must_not_use) in forbidden {
         let tree = dependency_tree(package);
@@ -119,7 +120,7 @@ fn layering_points_one_way() {
 
 #[test]
 fn nothing_below_the_http_layer_pulls_in_actix_or_a_runtime() {
-    for package in ["sessions-log", "sessions-core", "sessions-client"] {
+    for package in ["sessions-log", "sessions-core", "sessions-client", "zen"] {
         let tree = dependency_tree(package);
         let offending: Vec<&String> = tree
             .iter()
@@ -139,6 +140,7 @@ fn the_xtask_alias_and_commands_exist() {
         "\"dist\"",
         "\"bench\"",
         "\"soak\"",
+        "\"fuzz\"",
         "\"conformance\"",
         "\"e2e\"",
     ] {

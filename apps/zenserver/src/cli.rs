@@ -52,7 +52,8 @@ pub(crate) struct Cli {
     #[arg(long, env = "ZEN_MAX_BODY", default_value = "4MiB", value_parser = parse_size)]
     pub(crate) max_body: usize,
 
-    /// Seconds a request head or body may stall before it is answered 408.
+    /// Seconds a request head may take to arrive, and a body may stall between
+    /// two chunks, before the request is answered 408.
     #[arg(long, env = "ZEN_REQUEST_TIMEOUT", default_value_t = 10)]
     pub(crate) request_timeout: u64,
 
@@ -185,10 +186,13 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(format!("unknown unit in `{text}`; use s, m, h or d")),
     };
+    // A hundred years is forever for a session, and fits every clock type.
+    const LONGEST: u64 = 100 * 365 * 86_400;
     number
         .checked_mul(seconds)
+        .filter(|seconds| *seconds <= LONGEST)
         .map(Duration::from_secs)
-        .ok_or_else(|| format!("`{text}` is too long"))
+        .ok_or_else(|| format!("`{text}` is too long; at most 100 years"))
 }
 
 #[cfg(test)]
@@ -220,6 +224,7 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert!(parse_duration("5 weeks").is_err());
         assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("99999999999999d").is_err());
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub(crate) async fn read_body(
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(ApiError::BodyTooLarge { limit });
     }
-    let mut body = BytesMut::with_capacity(declared.map_or(0, |length| length as usize));
+    // Reserve what the declared length says only up to a little: a client
+    // that sends headers alone must not make the server hold megabytes.
+    let mut body =
+        BytesMut::with_capacity(declared.map_or(0, |length| length as usize).min(64 << 10));
     let deadline = tokio::time::Instant::now() + limits.body_timeout;
     loop {
         let stall = tokio::time::Instant::now() + limits.body_stall_timeout;

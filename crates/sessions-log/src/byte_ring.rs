@@ -90,8 +90,9 @@ impl ByteRing {
 
     /// Gives memory back when at most half of the storage is in use, keeping a
     /// quarter of slack, so the storage never exceeds twice what is in use
-    /// after a release. Growing takes half again as much, so the two never
-    /// chase each other: reallocations stay amortized O(1) per byte.
+    /// after a release. Growing needs the storage full, shrinking it half
+    /// empty, so the two never chase each other: reallocations stay
+    /// amortized O(1) per byte.
     pub(crate) fn shrink_if_sparse(&mut self) {
         let capacity = self.storage.len();
         if capacity > MIN_CAPACITY && self.len <= capacity / 2 {
@@ -99,13 +100,23 @@ impl ByteRing {
         }
     }
 
+    /// Shrinks the storage to what is in use plus `slack`, when it holds more
+    /// than twice that slack beyond what is in use.
+    pub(crate) fn fit(&mut self, slack: usize) {
+        let wanted = (self.len + slack).max(MIN_CAPACITY);
+        if self.storage.len() > wanted + slack {
+            self.reallocate(wanted);
+        }
+    }
+
     fn reserve(&mut self, additional: usize) {
         let needed = self.len + additional;
         let capacity = self.storage.len();
         if needed > capacity {
-            // Grow by half rather than double: a log's byte budget caps it anyway
-            // and the slack is memory every log pays for.
-            self.reallocate(needed.max(capacity + capacity / 2).max(MIN_CAPACITY));
+            // Grow by a quarter rather than double: slack is memory every
+            // log pays for as long as it lives; the extra copying is paid
+            // once, while the log grows.
+            self.reallocate(needed.max(capacity + capacity / 4).max(MIN_CAPACITY));
         }
     }
 
@@ -145,6 +156,18 @@ mod tests {
         assert_eq!(read(&ring, c, 100), vec![1u8; 100]);
         let (first, second) = ring.get(c, 100);
         assert!(!second.is_empty() || first.len() == 100);
+    }
+
+    #[test]
+    fn fits_to_what_is_in_use() {
+        let mut ring = ByteRing::default();
+        let start = ring.push(&[&vec![1u8; 10_000]]);
+        ring.push(&[&vec![2u8; 5_000]]);
+        ring.release_before(start + 10_000);
+        ring.fit(100);
+        assert_eq!(ring.capacity(), 5_100);
+        ring.fit(100);
+        assert_eq!(ring.capacity(), 5_100, "nothing to give back twice");
     }
 
     #[test]

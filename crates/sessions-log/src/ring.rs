@@ -195,6 +195,7 @@ impl LogRing {
         }
         if self.dropped > dropped_before {
             self.shrink_if_sparse();
+            self.fit_if_full();
         }
         Ok(AppendOutcome {
             appended: entries.len(),
@@ -213,6 +214,13 @@ impl LogRing {
             self.evict_oldest();
         }
         let position = self.text.push(&[entry.message.as_bytes(), data.as_bytes()]);
+        if self.headers.len() == self.headers.capacity() {
+            // Half again, never past the entry budget: a full log's headers
+            // take exactly what they need, not the next power of two.
+            let len = self.headers.len();
+            let room = self.limits.max_entries.saturating_sub(len).max(1);
+            self.headers.reserve_exact((len / 2).max(8).min(room));
+        }
         self.headers.push_back(EntryHeader {
             timestamp_ms: entry.timestamp.as_millisecond(),
             position,
@@ -241,6 +249,15 @@ impl LogRing {
         let len = self.headers.len();
         if capacity > 64 && len <= capacity / 2 {
             self.headers.shrink_to(len + len / 4);
+        }
+    }
+
+    /// Once a log is full by its entry budget, each new entry replaces an old
+    /// one of about its size, so the text arena needs little room beyond what
+    /// it holds: trim the slack its growth left.
+    fn fit_if_full(&mut self) {
+        if self.headers.len() >= self.limits.max_entries {
+            self.text.fit(self.text.len() / 16);
         }
     }
 

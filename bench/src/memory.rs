@@ -1,0 +1,96 @@
+//! Memory per retained entry: 1,000 sessions × 10,000 entries of 60-byte
+//! messages in zenserver, against the same in 1,000 Redis streams.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::http::{expect_ok, expect_ok_typed};
+use crate::reference::{redis, redis_benchmark, redis_cli};
+use crate::report::Report;
+use crate::server::Server;
+use crate::throughput::MESSAGE;
+
+const SESSIONS: usize = 1_000;
+const ENTRIES: usize = 10_000;
+
+fn rss(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))
+        .context("no VmRSS")?;
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .context("bad line")?
+        .parse()?;
+    Ok(kib * 1024)
+}
+
+pub(crate) fn run(binary: &Path, report: &mut Report) -> anyhow::Result<()> {
+    eprintln!("memory: {SESSIONS} sessions × {ENTRIES} entries, zenserver vs Redis streams");
+    let zen = Server::start(binary, &[])?;
+    let ids: Vec<String> = (0..SESSIONS)
+        .map(|i| {
+            let body = json!({"appname": format!("agent-{i}"), "mode": "build"}).to_string();
+            let created: serde_json::Value =
+                serde_json::from_slice(&expect_ok(zen.port, "POST", "/sessions/", &body)?)?;
+            Ok(created["id"].as_str().context("no id")?.to_owned())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    std::thread::sleep(Duration::from_millis(500));
+    let before = zen.memory()?.0;
+    let lines: String = (0..ENTRIES).map(|_| format!("{MESSAGE}\n")).collect();
+    for id in &ids {
+        expect_ok_typed(
+            zen.port,
+            "POST",
+            &format!("/sessions/{id}/log"),
+            "text/plain",
+            &lines,
+        )?;
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let ours = (zen.memory()?.0 - before) as f64 / (SESSIONS * ENTRIES) as f64;
+    drop(zen);
+
+    let redis = redis()?;
+    let before = rss(redis.pid())?;
+    let total = (SESSIONS * ENTRIES).to_string();
+    let keys = SESSIONS.to_string();
+    redis_benchmark(
+        redis.port,
+        &[
+            "-c",
+            "16",
+            "-P",
+            "64",
+            "-r",
+            &keys,
+            "-n",
+            &total,
+            "XADD",
+            "stream:__rand_int__",
+            "*",
+            "message",
+            MESSAGE,
+        ],
+    )?;
+    let entries: f64 = redis_cli(
+        redis.port,
+        &["EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', 'stream:*')) do n = n + redis.call('XLEN', k) end return n", "0"],
+    )?
+    .parse()?;
+    let theirs = (rss(redis.pid())? - before) as f64 / entries;
+    report.compare_lower_is_better(
+        "memory per entry",
+        "bytes",
+        ours,
+        "Redis stream entry",
+        theirs,
+    );
+    Ok(())
+}

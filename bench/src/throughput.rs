@@ -1,0 +1,212 @@
+//! Request throughput against the references: reading a session (vs nginx
+//! serving the same bytes), appending single entries and batches (vs Redis
+//! streams), and reading logs by cursor, with the long-poll wake-up delay.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::http::{expect_ok, request};
+use crate::reference::{Scratch, nginx, redis, redis_benchmark};
+use crate::report::{Report, percentile};
+use crate::rounds::alternate;
+use crate::server::Server;
+use crate::wrk;
+
+/// A 60-byte log message.
+pub(crate) const MESSAGE: &str = "build step 42 of 97: compiled Engine/Source/Core.cpp in 12ms";
+const WORKERS: &str = "2";
+
+fn session(port: u16) -> anyhow::Result<String> {
+    let body = json!({"appname": "UnrealEditor", "mode": "interactive", "jobid": "job-4711",
+        "metadata": {"project": "Lyra", "branch": "main", "platform": "Win64", "pid": 4242}});
+    let created: Value =
+        serde_json::from_slice(&expect_ok(port, "POST", "/sessions/", &body.to_string())?)?;
+    Ok(created["id"].as_str().context("no id")?.to_owned())
+}
+
+/// `GET /sessions/{id}` vs nginx serving the same JSON as a static file,
+/// both with two workers, wrk with 64 connections for 15 s.
+pub(crate) fn session_read(binary: &Path, report: &mut Report) -> anyhow::Result<()> {
+    eprintln!("session read: wrk -c64 -d15s, zenserver vs nginx");
+    let zen = Server::start(binary, &["--workers", WORKERS])?;
+    let id = session(zen.port)?;
+    let (_, bytes) = request(zen.port, "GET", &format!("/sessions/{id}"), "")?;
+    let web = nginx(2, &[("session.json", &bytes)])?;
+    let duration = Duration::from_secs(15);
+    let zen_url = format!("http://127.0.0.1:{}/sessions/{id}", zen.port);
+    let nginx_url = format!("http://127.0.0.1:{}/session.json", web.port);
+    let (ours, theirs) = alternate(
+        || Ok(wrk::run(&zen_url, 64, duration, None)?.requests_per_second),
+        || Ok(wrk::run(&nginx_url, 64, duration, None)?.requests_per_second),
+    )?;
+    report.compare("session read", "requests/s", ours, "nginx", theirs);
+    Ok(())
+}
+
+/// One 60-byte entry per request: JSON POST (wrk, 64 connections) vs
+/// unpipelined `XADD ... MAXLEN ~ 10000` with 64 clients.
+pub(crate) fn single_append(binary: &Path, report: &mut Report) -> anyhow::Result<()> {
+    eprintln!("single-entry append: wrk -c64 vs redis-benchmark -c 64 XADD");
+    let scratch = Scratch::new("append")?;
+    let zen = Server::start(binary, &["--workers", WORKERS])?;
+    let id = session(zen.port)?;
+    let script = wrk::post_script(
+        &scratch.0,
+        "single",
+        "application/json",
+        &json!({"message": MESSAGE}).to_string(),
+    )?;
+    let redis = redis()?;
+    let url = format!("http://127.0.0.1:{}/sessions/{id}/log", zen.port);
+    let (ours, theirs) = alternate(
+        || Ok(wrk::run(&url, 64, Duration::from_secs(10), Some(&script))?.requests_per_second),
+        || {
+            redis_benchmark(
+                redis.port,
+                &[
+                    "-c", "64", "-n", "600000", "XADD", "bench", "MAXLEN", "~", "10000", "*",
+                    "message", MESSAGE,
+                ],
+            )
+        },
+    )?;
+    report.compare(
+        "single-entry append",
+        "entries/s",
+        ours,
+        "Redis XADD",
+        theirs,
+    );
+    Ok(())
+}
+
+/// 1,000 entries per request, JSON and text separately (wrk, 16
+/// connections) vs XADD pipelined 32 deep with 16 clients.
+pub(crate) fn batched_append(binary: &Path, report: &mut Report) -> anyhow::Result<()> {
+    eprintln!("batched append: 1,000 entries a request vs redis-benchmark -P 32 XADD");
+    let scratch = Scratch::new("batch")?;
+    let zen = Server::start(binary, &["--workers", WORKERS])?;
+    let id = session(zen.port)?;
+    let entries: Vec<Value> = (0..1_000).map(|_| json!({"message": MESSAGE})).collect();
+    let json_script = wrk::post_script(
+        &scratch.0,
+        "json",
+        "application/json",
+        &json!({"entries": entries}).to_string(),
+    )?;
+    let text: String = (0..1_000).map(|_| format!("{MESSAGE}\n")).collect();
+    let text_script = wrk::post_script(&scratch.0, "text", "text/plain", &text)?;
+    let redis = redis()?;
+    let url = format!("http://127.0.0.1:{}/sessions/{id}/log", zen.port);
+    let xadd_pipelined = || {
+        redis_benchmark(
+            redis.port,
+            &[
+                "-c", "16", "-P", "32", "-n", "3000000", "XADD", "bench", "MAXLEN", "~", "10000",
+                "*", "message", MESSAGE,
+            ],
+        )
+    };
+    let duration = Duration::from_secs(8);
+    let (json_rate, theirs) = alternate(
+        || Ok(wrk::run(&url, 16, duration, Some(&json_script))?.requests_per_second * 1_000.0),
+        xadd_pipelined,
+    )?;
+    report.compare(
+        "batched append, JSON",
+        "entries/s",
+        json_rate,
+        "Redis XADD -P 32",
+        theirs,
+    );
+    let (text_rate, theirs) = alternate(
+        || Ok(wrk::run(&url, 16, duration, Some(&text_script))?.requests_per_second * 1_000.0),
+        xadd_pipelined,
+    )?;
+    report.compare(
+        "batched append, text",
+        "entries/s",
+        text_rate,
+        "Redis XADD -P 32",
+        theirs,
+    );
+    Ok(())
+}
+
+/// Cursor reads of 1,000 entries each (wrk, 16 connections), and how long a
+/// long poll takes to answer once an entry is appended.
+pub(crate) fn log_read(binary: &Path, report: &mut Report) -> anyhow::Result<()> {
+    eprintln!("log read: cursor reads of 1,000 entries; long-poll wake-up");
+    let zen = Server::start(binary, &["--workers", WORKERS])?;
+    let id = session(zen.port)?;
+    let lines: String = (0..10_000).map(|i| format!("{i} {MESSAGE}\n")).collect();
+    crate::http::expect_ok_typed(
+        zen.port,
+        "POST",
+        &format!("/sessions/{id}/log"),
+        "text/plain",
+        &lines,
+    )?;
+    let url = format!(
+        "http://127.0.0.1:{}/sessions/{id}/log?cursor=0&limit=1000",
+        zen.port
+    );
+    let mut rates = Vec::new();
+    for _ in 0..crate::rounds::ROUNDS {
+        rates.push(wrk::run(&url, 16, Duration::from_secs(8), None)?.requests_per_second * 1_000.0);
+    }
+    let rate = crate::rounds::median(&rates);
+    report.add(
+        "log read",
+        "cursor reads, 1,000 entries each",
+        json!(rate),
+        format!("{:.0} entries/s", rate),
+    );
+
+    let mut delays = Vec::new();
+    for (sample, cursor) in (0..200u64).zip(10_000u64..) {
+        let poller = {
+            let id = id.clone();
+            let port = zen.port;
+            std::thread::spawn(move || -> anyhow::Result<Instant> {
+                let (status, _) = request(
+                    port,
+                    "GET",
+                    &format!("/sessions/{id}/log?cursor={cursor}&wait=10"),
+                    "",
+                )?;
+                anyhow::ensure!(status == 200, "long poll answered {status}");
+                Ok(Instant::now())
+            })
+        };
+        // Give the poll time to be waiting; vary it so timing does not line up.
+        std::thread::sleep(Duration::from_millis(5 + sample % 7));
+        let appended = Instant::now();
+        crate::http::expect_ok_typed(
+            zen.port,
+            "POST",
+            &format!("/sessions/{id}/log"),
+            "text/plain",
+            "wake\n",
+        )?;
+        let answered = poller
+            .join()
+            .map_err(|_| anyhow::anyhow!("the poller panicked"))??;
+        delays.push(answered.saturating_duration_since(appended).as_secs_f64() * 1e3);
+    }
+    delays.sort_by(f64::total_cmp);
+    report.add(
+        "log read",
+        "long-poll wake-up p50 / p99",
+        json!([percentile(&delays, 50.0), percentile(&delays, 99.0)]),
+        format!(
+            "{:.2} ms / {:.2} ms",
+            percentile(&delays, 50.0),
+            percentile(&delays, 99.0)
+        ),
+    );
+    Ok(())
+}

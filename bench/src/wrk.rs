@@ -1,0 +1,77 @@
+//! Running wrk and reading its figures.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// What a wrk run measured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WrkResult {
+    pub(crate) requests_per_second: f64,
+}
+
+/// Runs wrk against `url` with `connections` connections on 2 threads for
+/// `duration`, with an optional Lua `script`.
+pub(crate) fn run(
+    url: &str,
+    connections: usize,
+    duration: Duration,
+    script: Option<&Path>,
+) -> anyhow::Result<WrkResult> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{}s", duration.as_secs()),
+    ]);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    command.arg(url);
+    let output = command.output().context("cannot run wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("wrk failed: {text}");
+    }
+    if let Some(line) = text
+        .lines()
+        .find(|line| line.contains("Non-2xx or 3xx responses"))
+    {
+        bail!("wrk got errors ({}) from {url}", line.trim());
+    }
+    let requests_per_second = text
+        .lines()
+        .find_map(|line| line.strip_prefix("Requests/sec:"))
+        .context("wrk printed no Requests/sec")?
+        .trim()
+        .parse()?;
+    Ok(WrkResult {
+        requests_per_second,
+    })
+}
+
+/// A Lua script that POSTs `body` with `content_type`.
+pub(crate) fn post_script(
+    dir: &Path,
+    name: &str,
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join(format!("{name}.lua"));
+    let escaped: String = body
+        .chars()
+        .flat_map(|c| match c {
+            '\\' => "\\\\".chars().collect::<Vec<_>>(),
+            '"' => "\\\"".chars().collect(),
+            '\n' => "\\n".chars().collect(),
+            c => vec![c],
+        })
+        .collect();
+    let script = format!(
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"{content_type}\"\nwrk.body = \"{escaped}\"\n"
+    );
+    std::fs::write(&path, script)?;
+    Ok(path)
+}
