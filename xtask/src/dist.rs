@@ -77,7 +77,7 @@ pub(crate) fn smoke_test() -> Result<(), String> {
     check
         .args(["-c", &format!("{archive}.sha256")])
         .current_dir(&dist_dir);
-    checked(check, "sha256sum -c")?;
+    run::status(check, "sha256sum -c")?;
 
     let unpacked = TempDir::new("zenserver-smoke")?;
     let mut tar = Command::new("tar");
@@ -85,7 +85,7 @@ pub(crate) fn smoke_test() -> Result<(), String> {
         .arg(dist_dir.join(&archive))
         .arg("-C")
         .arg(&unpacked.0);
-    checked(tar, "tar -xzf")?;
+    run::status(tar, "tar -xzf")?;
     let folder = unpacked.0.join(&name);
     for file in ["README.md", "LICENSE"] {
         if !folder.join(file).is_file() {
@@ -158,17 +158,6 @@ fn http_get(address: &str, path: &str) -> Result<(u16, String, String), String> 
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| format!("GET {path}: bad status line"))?;
     Ok((status, head.to_ascii_lowercase(), body.to_owned()))
-}
-
-fn checked(mut command: Command, shown: &str) -> Result<(), String> {
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run {shown}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown} failed ({status})"))
-    }
 }
 
 fn host_target() -> Result<String, String> {

@@ -41,7 +41,7 @@ pub(crate) fn e2e_selected(names: &[String]) -> Result<(), String> {
         let mut npm = Command::new("npm");
         npm.args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir);
-        status(npm, "npm ci --no-audit --no-fund (in e2e/)")?;
+        run::status(npm, "npm ci --no-audit --no-fund (in e2e/)")?;
     }
     run::cargo(&["build", "--locked", "--package", "zenserver"])?;
 
@@ -53,7 +53,7 @@ pub(crate) fn e2e_selected(names: &[String]) -> Result<(), String> {
         .args(&files)
         .env("ZENSERVER_BIN", &server)
         .current_dir(&root);
-    status(node, "node --test --test-concurrency=1 e2e/")?;
+    run::status(node, "node --test --test-concurrency=1 e2e/")?;
     println!("screenshots: target/e2e/");
     Ok(())
 }
@@ -126,17 +126,5 @@ fn needs_npm_ci(dir: &Path) -> bool {
     match (installed, locked) {
         (Some(installed), Some(locked)) => installed < locked,
         _ => true,
-    }
-}
-
-fn status(mut command: Command, shown: &str) -> Result<(), String> {
-    eprintln!("$ {shown}");
-    let status = command
-        .status()
-        .map_err(|error| format!("cannot run `{shown}`: {error}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{shown}` failed ({status})"))
     }
 }

@@ -51,7 +51,8 @@ pub(crate) fn output(program: &str, args: &[&str]) -> Result<String, String> {
     String::from_utf8(output.stdout).map_err(|_| format!("{program} printed invalid UTF-8"))
 }
 
-fn status(mut command: Command, shown: &str) -> Result<(), String> {
+/// Runs `command`, echoing `shown`; an error names it when it fails.
+pub(crate) fn status(mut command: Command, shown: &str) -> Result<(), String> {
     eprintln!("$ {shown}");
     let status = command
         .status()

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use jiff::Timestamp;
-use sessions_core::log::{EntryData, Level, NewEntry};
+use sessions_core::log::{EntryData, Level, NewEntry, truncate_message};
 use sessions_core::{SessionId, SessionRegistry};
 
 /// Records waiting for the drain thread, at most.
@@ -151,40 +151,6 @@ fn drain(
     }
 }
 
-/// Cuts an over-long message at a character boundary, marking the cut.
-fn truncate_message(message: &mut String, limit: usize) {
-    const MARK: &str = "…";
-    if message.len() <= limit {
-        return;
-    }
-    let mut end = limit.saturating_sub(MARK.len());
-    while !message.is_char_boundary(end) {
-        end -= 1;
-    }
-    message.truncate(end);
-    if message.len() + MARK.len() <= limit {
-        message.push_str(MARK);
-    }
-}
-
 fn now() -> Timestamp {
     Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncation_keeps_within_the_limit_and_on_a_char_boundary() {
-        let mut message = "ééééé".to_owned();
-        truncate_message(&mut message, 6);
-        assert_eq!(message, "é…");
-        let mut short = "fits".to_owned();
-        truncate_message(&mut short, 4);
-        assert_eq!(short, "fits");
-        let mut tiny = "abcdef".to_owned();
-        truncate_message(&mut tiny, 2);
-        assert!(tiny.len() <= 2);
-    }
 }

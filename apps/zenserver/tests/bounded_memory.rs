@@ -9,20 +9,6 @@ mod support;
 use serde_json::json;
 use support::Server;
 
-fn rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        * 1024
-}
-
 #[test]
 fn every_limit_holds_when_driven_past_it() {
     let server = Server::start_with(&[
@@ -39,7 +25,7 @@ fn every_limit_holds_when_driven_past_it() {
         "--max-metadata",
         "4KiB",
     ]);
-    let baseline = rss(server.pid());
+    let baseline = support::rss(server.pid());
     let filler = "m".repeat(1_000);
     let metadata = json!({"blob": "b".repeat(3_900)});
     for round in 0..6 {
@@ -98,7 +84,7 @@ fn every_limit_holds_when_driven_past_it() {
     // allocator and runtime slack, which dominates at these small sizes.
     let sessions = 40 + 20 + 1;
     let bound = 2 * (1 << 20) + sessions * (4 << 10) * 4 + (24 << 20);
-    let grown = rss(server.pid()).saturating_sub(baseline);
+    let grown = support::rss(server.pid()).saturating_sub(baseline);
     assert!(
         grown < bound as u64,
         "RSS grew by {grown} bytes, bound {bound}"

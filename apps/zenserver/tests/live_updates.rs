@@ -167,17 +167,6 @@ fn two_hundred_watchers_all_see_the_same_change() {
     });
 }
 
-/// Resident memory of a process, in bytes.
-fn rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
-}
-
 /// Opens a WebSocket with a raw handshake, offering `extensions`; returns
 /// the stream, positioned after the response head, and the head.
 fn raw_watcher(port: u16, extensions: Option<&str>) -> (TcpStream, String) {
@@ -349,7 +338,7 @@ fn a_watcher_that_never_reads_costs_nothing_and_delays_no_one() {
         change(n);
         std::thread::sleep(Duration::from_millis(100));
     }
-    let before = rss(server.pid());
+    let before = support::rss(server.pid());
     for n in 20..120 {
         let (id, n) = change(n);
         if n % 10 == 0 {
@@ -363,7 +352,7 @@ fn a_watcher_that_never_reads_costs_nothing_and_delays_no_one() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    let growth = rss(server.pid()).saturating_sub(before);
+    let growth = support::rss(server.pid()).saturating_sub(before);
     // Queueing the lists pushed meanwhile (about twenty) would take over
     // 20 MB; a few lists' worth is allocator noise.
     assert!(

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Response, Server};
+use support::{Server, check_refused};
 
 fn messages(read: &Value) -> Vec<String> {
     read["entries"]
@@ -230,22 +230,6 @@ fn a_long_poll_answers_when_the_session_ends() {
         assert_eq!(response.status, 200);
         assert_eq!(seqs(&response.json()), Vec::<u64>::new());
     });
-}
-
-fn check_refused(
-    server: &Server,
-    response: impl FnOnce() -> Response,
-    status: u16,
-    fragment: &str,
-) {
-    let before = server.visible_state();
-    response().assert_problem(status, fragment);
-    assert_eq!(
-        server.get("/health").status,
-        200,
-        "the server still answers"
-    );
-    assert_eq!(server.visible_state(), before, "nothing changed");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Response, Server};
+use support::{Server, check_refused};
 
 fn ids(list: &Value) -> Vec<String> {
     list["sessions"]
@@ -235,24 +235,6 @@ fn ended_history_is_bounded() {
         .get(&format!("/sessions/{}", ids[0]))
         .assert_problem(404, "does not exist");
     assert_eq!(server.get(&format!("/sessions/{}", ids[2])).status, 200);
-}
-
-/// Sends a request that must be refused and checks that the server still
-/// answers and that nothing a client can see changed.
-fn check_refused(
-    server: &Server,
-    response: impl FnOnce() -> Response,
-    status: u16,
-    fragment: &str,
-) {
-    let before = server.visible_state();
-    response().assert_problem(status, fragment);
-    assert_eq!(
-        server.get("/health").status,
-        200,
-        "the server still answers"
-    );
-    assert_eq!(server.visible_state(), before, "nothing changed");
 }
 
 #[test]

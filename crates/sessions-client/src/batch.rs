@@ -5,7 +5,7 @@
 //! (log records, a command's output) cuts messages and batches to size
 //! before sending, so one long line never costs the lines around it.
 
-use sessions_core::log::NewEntry;
+use sessions_core::log::{NewEntry, truncate_message};
 
 /// The server's default `--max-message`: longer messages are cut to it.
 pub const MAX_MESSAGE_BYTES: usize = 64 << 10;
@@ -75,23 +75,6 @@ impl EntryBatch {
     pub fn take(&mut self) -> Vec<NewEntry> {
         self.bytes = 0;
         std::mem::take(&mut self.entries)
-    }
-}
-
-/// Cuts a message longer than `limit` bytes at a character boundary and
-/// marks the cut with `…`, staying within `limit`.
-pub fn truncate_message(message: &mut String, limit: usize) {
-    const MARK: &str = "…";
-    if message.len() <= limit {
-        return;
-    }
-    let mut end = limit.saturating_sub(MARK.len());
-    while !message.is_char_boundary(end) {
-        end -= 1;
-    }
-    message.truncate(end);
-    if message.len() + MARK.len() <= limit {
-        message.push_str(MARK);
     }
 }
 

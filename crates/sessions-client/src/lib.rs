@@ -46,12 +46,13 @@ mod model;
 mod transport;
 pub mod wire;
 
-pub use batch::{BatchLimits, EntryBatch, MAX_MESSAGE_BYTES, truncate_message};
+pub use batch::{BatchLimits, EntryBatch, MAX_MESSAGE_BYTES};
 pub use client::Client;
 pub use config::ClientConfig;
 pub use error::ClientError;
 pub use logger::{LoggerConfig, LoggerError, LoggerHandle, LoggerStats, SessionLogger};
 pub use model::{Appended, Health, LogPage};
+pub use sessions_core::log::truncate_message;
 
 /// The types the client speaks in, re-exported so callers need not depend
 /// on `sessions-core` themselves.

@@ -23,6 +23,24 @@ impl EntryData {
     }
 }
 
+/// Cuts a message longer than `limit` bytes at a character boundary and marks
+/// the cut with `…`, for writers that would rather keep a shortened line
+/// than lose it to the server's message limit.
+pub fn truncate_message(message: &mut String, limit: usize) {
+    const MARK: &str = "…";
+    if message.len() <= limit {
+        return;
+    }
+    let mut end = limit.saturating_sub(MARK.len());
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message.truncate(end);
+    if message.len() + MARK.len() <= limit {
+        message.push_str(MARK);
+    }
+}
+
 /// An entry on its way into a log; the log assigns its `seq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEntry {
@@ -83,4 +101,23 @@ pub struct LogEntry {
     pub level: Level,
     pub message: String,
     pub data: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_within_the_limit_and_on_a_char_boundary() {
+        let check = |text: &str, limit: usize, expected: &str| {
+            let mut message = text.to_owned();
+            truncate_message(&mut message, limit);
+            assert_eq!(message, expected, "{text:?} to {limit}");
+            assert!(message.len() <= limit || text.len() <= limit);
+        };
+        check("ééééé", 6, "é…");
+        check("fits", 4, "fits");
+        check("abcdef", 2, "");
+        check("abcdef", 5, "ab…");
+    }
 }

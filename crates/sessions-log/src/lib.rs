@@ -26,7 +26,7 @@ mod level;
 mod read;
 mod ring;
 
-pub use entry::{EntryData, EntryRef, LogEntry, NewEntry};
+pub use entry::{EntryData, EntryRef, LogEntry, NewEntry, truncate_message};
 pub use level::{Level, UnknownLevel};
 pub use read::{LogRead, ReadRequest};
 pub use ring::{AppendError, AppendOutcome, LogRing, LogSummary, RingLimits};

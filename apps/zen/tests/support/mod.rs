@@ -1,19 +1,16 @@
-//! Test support: the real `zenserver` binary on a free loopback port, and
-//! the `zen` binary pointed at it.
-//!
-//! The binary belongs to another package, so it is found next to this test's
-//! own executable in the target directory, and built first when it is not
-//! there yet (a workspace test run has built it already).
+//! Test support for `zen`: the real `zenserver` on a free loopback port (the
+//! same support the client library's tests use, included from there rather
+//! than copied), and the `zen` binary pointed at it.
 
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::OnceLock;
+use std::process::Command;
 
-use sessions_client::{Client, ClientConfig, NewSession, Session};
+#[path = "../../../../crates/sessions-client/tests/support/mod.rs"]
+mod server;
+
+pub use server::{Server, unreachable_url};
 
 /// `zen` with the server's address, and nothing from the environment that
 /// would change what it does.
@@ -28,100 +25,6 @@ pub fn zen_at(url: &str) -> Command {
         .env_remove("ZEN_TOKEN")
         .env_remove("NO_COLOR");
     command
-}
-
-pub struct Server {
-    child: Child,
-    pub url: String,
-    /// Kept open: the server may still write to stdout.
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Server {
-    pub fn start() -> Server {
-        Server::start_with(&[])
-    }
-
-    /// Starts the binary with `--port 0` and `args`, and reads the address
-    /// from the line it prints first.
-    pub fn start_with(args: &[&str]) -> Server {
-        let mut child = Command::new(zenserver())
-            .args(["--port", "0"])
-            .args(args)
-            .env_remove("RUST_LOG")
-            .env_remove("ZEN_TOKEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("zenserver starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("zenserver listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Server {
-            child,
-            url,
-            _stdout: stdout,
-        }
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub fn client(&self) -> Client {
-        Client::new(ClientConfig::new(&self.url)).unwrap()
-    }
-
-    pub fn create_session(&self, appname: &str) -> Session {
-        self.client()
-            .create(&NewSession {
-                appname: appname.into(),
-                mode: "test".into(),
-                ..NewSession::default()
-            })
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// An address where nothing listens: a port that was free a moment ago.
-pub fn unreachable_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
-
-fn zenserver() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            // target/debug/deps/<this test> -> target/debug/zenserver
-            let exe = std::env::current_exe().unwrap();
-            let dir = exe.parent().unwrap().parent().unwrap();
-            let binary = dir.join(format!("zenserver{}", std::env::consts::EXE_SUFFIX));
-            if !binary.exists() {
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-                let status = Command::new(cargo)
-                    .args(["build", "--package", "zenserver", "--bin", "zenserver"])
-                    .status()
-                    .unwrap();
-                assert!(status.success(), "building zenserver failed");
-            }
-            binary
-        })
-        .clone()
 }
 
 /// The lines of a child's output, read on a thread of their own, so a test

@@ -315,6 +315,36 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Sends a request that must be refused with `status` and a detail
+/// containing `fragment`, and checks that the server still answers and that
+/// nothing a client can see changed.
+pub fn check_refused(
+    server: &Server,
+    response: impl FnOnce() -> Response,
+    status: u16,
+    fragment: &str,
+) {
+    let before = server.visible_state();
+    response().assert_problem(status, fragment);
+    assert_eq!(
+        server.get("/health").status,
+        200,
+        "the server still answers"
+    );
+    assert_eq!(server.visible_state(), before, "nothing changed");
+}
+
+/// Resident memory of a process, in bytes.
+pub fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))
+        .unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
 /// Polls `condition` until it holds, failing after `timeout`.
 pub fn eventually(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
