@@ -2,11 +2,12 @@
 //! does.
 //!
 //! - `cargo xtask test`: everything CI checks: formatting, clippy with
-//!   warnings denied, every test, the API conformance run, the browser tests
-//!   and a smoke test of the release tarball.
+//!   warnings denied, every test, the API conformance run, the OpenTelemetry
+//!   SDK interop run, the browser tests and a smoke test of the release
+//!   tarball.
 //! - `cargo xtask dist`: a release tarball of the server with its checksum.
-//! - `cargo xtask e2e`, `conformance`, `fuzz`, `bench`, `soak`: one part of
-//!   that, or the longer runs CI leaves out (see `USAGE`).
+//! - `cargo xtask e2e`, `conformance`, `interop`, `fuzz`, `bench`, `soak`:
+//!   one part of that, or the longer runs CI leaves out (see `USAGE`).
 //!
 //! It only drives other programs (cargo, rustup, tar, sha256sum, node,
 //! python3); it must never grow dependencies of its own, so it stays quick to
@@ -17,6 +18,7 @@ mod dist;
 mod e2e;
 mod fuzz;
 mod install;
+mod interop;
 mod run;
 mod server;
 
@@ -37,6 +39,9 @@ commands:
   conformance [N]
           schemathesis against docs/openapi.yaml and the running binary,
           N examples per operation (default 100; cargo xtask test runs 25)
+  interop OpenTelemetry SDKs (Python: protobuf; Node.js: JSON, gzip) log into
+          the running binary over OTLP/HTTP, and their sessions are checked;
+          installs the pinned SDKs into target/interop-venv and interop/node/
   fuzz [SECONDS]
           every fuzz target for SECONDS (default 30) with cargo-fuzz on the
           nightly toolchain; installs cargo-fuzz when missing
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
             bench(&soak_args)
         }
         Some("fuzz") => number_argument(args.get(1), 30).and_then(fuzz::fuzz),
+        Some("interop") => interop::interop(),
         Some("conformance") => number_argument(args.get(1), 100).and_then(conformance::conformance),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
@@ -108,6 +114,7 @@ fn test() -> Result<(), String> {
         run::cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])?;
     }
     conformance::conformance(25)?;
+    interop::interop()?;
     e2e::e2e()?;
     dist::smoke_test()
 }

@@ -97,12 +97,21 @@ fn dependency_tree(package: &str) -> Vec<String> {
 
 #[test]
 fn layering_points_one_way() {
-    let forbidden: [(&str, &[&str]); 5] = [
+    let forbidden: [(&str, &[&str]); 6] = [
         (
             "sessions-log",
-            &["sessions-core", "sessions-http", "zenserver"],
+            &[
+                "sessions-core",
+                "sessions-otlp",
+                "sessions-http",
+                "zenserver",
+            ],
         ),
-        ("sessions-core", &["sessions-http", "zenserver"]),
+        (
+            "sessions-core",
+            &["sessions-otlp", "sessions-http", "zenserver"],
+        ),
+        ("sessions-otlp", &["sessions-http", "zenserver"]),
         ("sessions-http", &["zenserver"]),
         ("sessions-client", &["sessions-http", "zenserver", "zen"]),
         ("zen", &["sessions-http", "zenserver"]),
@@ -120,7 +129,13 @@ fn layering_points_one_way() {
 
 #[test]
 fn nothing_below_the_http_layer_pulls_in_actix_or_a_runtime() {
-    for package in ["sessions-log", "sessions-core", "sessions-client", "zen"] {
+    for package in [
+        "sessions-log",
+        "sessions-core",
+        "sessions-otlp",
+        "sessions-client",
+        "zen",
+    ] {
         let tree = dependency_tree(package);
         let offending: Vec<&String> = tree
             .iter()
@@ -142,6 +157,7 @@ fn the_xtask_alias_and_commands_exist() {
         "\"soak\"",
         "\"fuzz\"",
         "\"conformance\"",
+        "\"interop\"",
         "\"e2e\"",
     ] {
         assert!(main.contains(command), "xtask handles {command}");

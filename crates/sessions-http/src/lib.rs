@@ -9,6 +9,10 @@
 //! between wire types and the plain types of `sessions-core` by hand, so the
 //! core never learns about HTTP.
 //!
+//! OpenTelemetry log exports (`POST /v1/logs`) are decoded and mapped by
+//! `sessions-otlp`; `handlers/otlp.rs` only does the HTTP of OTLP/HTTP
+//! around it (content types, gzip, answers in the request's encoding).
+//!
 //! [`app`] builds the complete actix `App`; the binary adds the dashboard and
 //! starts the server. Handlers never block: the registry's locks are held for
 //! microseconds and long polls wait on a future, not a thread.
@@ -25,6 +29,7 @@ pub mod fuzzing;
 mod handlers;
 mod live;
 mod log_body;
+mod log_json;
 mod problem;
 mod query;
 mod routes;

@@ -1,13 +1,8 @@
 //! Log append bodies, text or JSON, into entries. A batch parses completely or
 //! not at all; errors name the entry (counted from 0) and what is wrong.
 
-use std::collections::HashMap;
-
 use jiff::Timestamp;
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use sessions_core::Metadata;
-use sessions_core::log::{EntryData, Level, NewEntry};
+use sessions_core::log::{Level, NewEntry};
 
 use crate::ApiError;
 use crate::wire::require_object;
@@ -34,19 +29,6 @@ pub(crate) fn parse_text(
         .collect())
 }
 
-/// One entry as JSON.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an entry object")]
-struct WireEntry {
-    message: String,
-    #[serde(default)]
-    level: Option<String>,
-    #[serde(default)]
-    data: Option<Metadata>,
-    #[serde(default)]
-    timestamp: Option<String>,
-}
-
 /// JSON: one entry object, or `{"entries": [...]}`. Entries without a level
 /// get `default_level`; without a timestamp, `now`.
 pub(crate) fn parse_json(
@@ -65,73 +47,7 @@ pub(crate) fn parse_json(
             "the body is not a JSON object: {error}; send one entry object or {{\"entries\": [...]}}"
         ))
     })?;
-    let top: HashMap<String, &RawValue> = serde_json::from_str(text).map_err(|error| {
-        ApiError::InvalidBody(format!(
-            "the body is not a JSON object: {error}; send one entry object or {{\"entries\": [...]}}"
-        ))
-    })?;
-    let Some(entries) = top.get("entries") else {
-        let entry = parse_entry(text, default_level, now)
-            .map_err(|detail| ApiError::InvalidBody(format!("entry 0: {detail}")))?;
-        return Ok(vec![entry]);
-    };
-    if let Some(other) = top.keys().find(|key| *key != "entries") {
-        return Err(ApiError::InvalidBody(format!(
-            "unknown field `{other}` next to `entries`; a batch is {{\"entries\": [...]}} alone"
-        )));
-    }
-    let entries: Vec<&RawValue> = serde_json::from_str(entries.get()).map_err(|error| {
-        ApiError::InvalidBody(format!(
-            "`entries` must be an array of entry objects: {error}"
-        ))
-    })?;
-    entries
-        .iter()
-        .enumerate()
-        .map(|(index, raw)| {
-            parse_entry(raw.get(), default_level, now)
-                .map_err(|detail| ApiError::InvalidBody(format!("entry {index}: {detail}")))
-        })
-        .collect()
-}
-
-fn parse_entry(json: &str, default_level: Level, now: Timestamp) -> Result<NewEntry, String> {
-    require_object(json)?;
-    let wire: WireEntry = serde_json::from_str(json).map_err(|error| strip_position(&error))?;
-    let level = match wire.level {
-        None => default_level,
-        Some(name) => Level::parse(&name).map_err(|error| error.to_string())?,
-    };
-    let timestamp = match wire.timestamp {
-        None => now,
-        Some(text) => parse_timestamp(&text)?,
-    };
-    let mut entry = NewEntry::new(timestamp, level, wire.message);
-    if let Some(data) = wire.data {
-        entry = entry.with_data(EntryData::from_object(&data));
-    }
-    Ok(entry)
-}
-
-/// RFC 3339, kept to the millisecond like every timestamp of the model.
-fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
-    let parsed: Timestamp = text.parse().map_err(|error| {
-        format!(
-            "`timestamp` `{}` is not an RFC 3339 timestamp such as 2026-01-02T03:04:05.678Z ({error})",
-            text.chars().take(60).collect::<String>()
-        )
-    })?;
-    Timestamp::from_millisecond(parsed.as_millisecond()).map_err(|error| error.to_string())
-}
-
-/// serde_json's messages end in "at line 1 column 17", which points into the
-/// entry, not the body; the entry index says more.
-fn strip_position(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    match message.rfind(" at line ") {
-        Some(position) => message[..position].to_owned(),
-        None => message,
-    }
+    crate::log_json::parse(text, default_level, now).map_err(ApiError::InvalidBody)
 }
 
 #[cfg(test)]

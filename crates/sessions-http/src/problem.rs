@@ -24,6 +24,10 @@ pub enum ApiError {
     InvalidQuery { parameter: String, reason: String },
     #[error("the body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// A compressed body, read whole, that grows past the limit when
+    /// decompressed (a "zip bomb"): refused without closing the connection.
+    #[error("the body is larger than the limit of {limit} bytes once decompressed")]
+    DecompressedBodyTooLarge { limit: usize },
     #[error("the request body stalled for more than {seconds} s")]
     BodyStalled { seconds: u64 },
     #[error("the request body took longer than {seconds} s to arrive")]
@@ -67,7 +71,9 @@ impl ResponseError for ApiError {
             | ApiError::InvalidBody(_)
             | ApiError::InvalidQuery { .. }
             | ApiError::NotAWebSocket(_) => StatusCode::BAD_REQUEST,
-            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTooLarge { .. } | ApiError::DecompressedBodyTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::BodyStalled { .. } | ApiError::BodyTooSlow { .. } => {
                 StatusCode::REQUEST_TIMEOUT
             }
@@ -97,16 +103,26 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));
             }
-            // The rest of the body was never read: this connection cannot
-            // carry another request.
-            ApiError::BodyTooLarge { .. }
-            | ApiError::BodyStalled { .. }
-            | ApiError::BodyTooSlow { .. }
-            | ApiError::TooManyConnections { .. } => {
-                response.force_close();
-            }
             _ => {}
         }
+        if self.closes_connection() {
+            response.force_close();
+        }
         response.body(serde_json::to_vec(&problem).unwrap_or_default())
+    }
+}
+
+impl ApiError {
+    /// Whether the connection must be closed after the answer: the rest of
+    /// the body was never read, so it cannot carry another request (or the
+    /// server has too many connections already).
+    pub(crate) fn closes_connection(&self) -> bool {
+        matches!(
+            self,
+            ApiError::BodyTooLarge { .. }
+                | ApiError::BodyStalled { .. }
+                | ApiError::BodyTooSlow { .. }
+                | ApiError::TooManyConnections { .. }
+        )
     }
 }

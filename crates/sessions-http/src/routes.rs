@@ -3,7 +3,7 @@
 
 use actix_web::web;
 
-use crate::handlers::{health, log, method_not_allowed, sessions, ws};
+use crate::handlers::{health, log, method_not_allowed, otlp, sessions, ws};
 
 /// One method on one path, as `docs/openapi.yaml` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/sessions/{id}/log"),
     route("POST", "/sessions/{id}/log"),
     route("GET", "/health"),
+    route("POST", "/v1/logs"),
 ];
 
 const fn route(method: &'static str, path: &'static str) -> Route {
@@ -63,5 +64,11 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
             web::resource("/health")
                 .route(web::get().to(health::health))
                 .default_service(web::to(method_not_allowed("GET"))),
+        )
+        // OTLP/HTTP's path for logs, where SDKs and collectors send them.
+        .service(
+            web::resource("/v1/logs")
+                .route(web::post().to(otlp::export))
+                .default_service(web::to(method_not_allowed("POST"))),
         );
 }

@@ -75,6 +75,36 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
     let _ = serde_json::to_writer(&mut *out, text);
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_display_writes_them() {
+        let mut writer = TimestampWriter::default();
+        for millis in [
+            0,
+            1,
+            999,
+            1_000,
+            1_700_000_000_123,
+            1_700_000_000_999,
+            -1,
+            -1_500,
+            253_402_207_199_999,
+        ] {
+            let timestamp = jiff::Timestamp::from_millisecond(millis).unwrap();
+            let mut out = Vec::new();
+            writer.write(&mut out, timestamp);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("{timestamp:.3}"),
+                "{millis}"
+            );
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub(crate) struct AppendedJson {
     pub(crate) appended: usize,
@@ -101,36 +131,48 @@ pub(crate) struct HealthSessionsJson {
 /// A log read, written straight from the ring while the session is locked:
 /// `{"entries":[...],"cursor":C,"dropped":D,"more":M,"reset":R,"total":T,"offset":O}`.
 pub(crate) fn log_read_json(read: &LogRead<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + read.len() * 128);
+    let mut out = Vec::with_capacity(96 + read.len() * 128);
+    let mut timestamps = TimestampWriter::default();
     out.extend_from_slice(b"{\"entries\":[");
     for (index, entry) in read.entries().enumerate() {
         if index > 0 {
             out.push(b',');
         }
-        write_entry(&mut out, &entry);
+        write_entry(&mut out, &entry, &mut timestamps);
     }
-    // Writing to a Vec cannot fail.
-    let _ = write!(
-        out,
-        "],\"cursor\":{},\"dropped\":{},\"more\":{},\"reset\":{},\"total\":{},\"offset\":{}}}",
-        read.cursor(),
-        read.dropped(),
-        read.more(),
-        read.reset(),
-        read.total(),
-        read.offset()
-    );
+    out.extend_from_slice(b"],\"cursor\":");
+    write_number(&mut out, read.cursor());
+    out.extend_from_slice(b",\"dropped\":");
+    write_number(&mut out, read.dropped());
+    out.extend_from_slice(if read.more() {
+        b",\"more\":true"
+    } else {
+        b",\"more\":false"
+    });
+    out.extend_from_slice(if read.reset() {
+        b",\"reset\":true"
+    } else {
+        b",\"reset\":false"
+    });
+    out.extend_from_slice(b",\"total\":");
+    write_number(&mut out, read.total() as u64);
+    out.extend_from_slice(b",\"offset\":");
+    write_number(&mut out, read.offset() as u64);
+    out.push(b'}');
     out
 }
 
-fn write_entry(out: &mut Vec<u8>, entry: &EntryRef<'_>) {
-    let _ = write!(
-        out,
-        "{{\"seq\":{},\"timestamp\":\"{:.3}\",\"level\":\"{}\",\"message\":",
-        entry.seq,
-        entry.timestamp,
-        entry.level.as_str()
-    );
+/// Entries are written by hand: this is the hot path of every log read,
+/// and formatting machinery (`write!`, `Display` of timestamps) cost more
+/// than the read itself.
+fn write_entry(out: &mut Vec<u8>, entry: &EntryRef<'_>, timestamps: &mut TimestampWriter) {
+    out.extend_from_slice(b"{\"seq\":");
+    write_number(out, entry.seq);
+    out.extend_from_slice(b",\"timestamp\":\"");
+    timestamps.write(out, entry.timestamp);
+    out.extend_from_slice(b"\",\"level\":\"");
+    out.extend_from_slice(entry.level.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"message\":");
     write_string(out, &entry.message);
     if let Some(data) = &entry.data {
         // Stored as compact JSON text of an object: copied verbatim.
@@ -138,6 +180,45 @@ fn write_entry(out: &mut Vec<u8>, entry: &EntryRef<'_>) {
         out.extend_from_slice(data.as_bytes());
     }
     out.push(b'}');
+}
+
+fn write_number(out: &mut Vec<u8>, number: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
+}
+
+/// Writes timestamps as RFC 3339 UTC with milliseconds. Entries of one read
+/// mostly share their second, so the date and time up to the second are
+/// formatted once per second and reused.
+#[derive(Debug, Default)]
+struct TimestampWriter {
+    second: Option<i64>,
+    /// `2026-11-27T15:04:05.`
+    prefix: Vec<u8>,
+}
+
+impl TimestampWriter {
+    fn write(&mut self, out: &mut Vec<u8>, timestamp: jiff::Timestamp) {
+        let millis = timestamp.as_millisecond();
+        let second = millis.div_euclid(1_000);
+        if self.second != Some(second) {
+            let whole = jiff::Timestamp::from_second(second).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            // `{:.0}` writes `...T15:04:05Z`; the prefix drops the `Z`.
+            let text = format!("{whole:.0}");
+            self.prefix.clear();
+            self.prefix
+                .extend_from_slice(text.trim_end_matches('Z').as_bytes());
+            self.prefix.push(b'.');
+            self.second = Some(second);
+        }
+        out.extend_from_slice(&self.prefix);
+        let milli = millis.rem_euclid(1_000) as u16;
+        out.extend_from_slice(&[
+            b'0' + (milli / 100) as u8,
+            b'0' + (milli / 10 % 10) as u8,
+            b'0' + (milli % 10) as u8,
+            b'Z',
+        ]);
+    }
 }
 
 /// `POST /sessions/` and `POST /sessions/{id}` bodies.

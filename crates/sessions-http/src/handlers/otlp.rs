@@ -1,0 +1,229 @@
+//! `POST /v1/logs`: OpenTelemetry log exports over OTLP/HTTP.
+//!
+//! `sessions-otlp` decodes the request and maps it onto the registry; this
+//! module does the HTTP around it, by the OTLP/HTTP specification where it
+//! differs from the rest of the API: the answer comes in the encoding of
+//! the request (`application/x-protobuf` or `application/json`), and a
+//! request refused once its encoding is known gets a `google.rpc.Status` in
+//! that encoding instead of problem+json. A `Content-Type` that names
+//! neither encoding (415) leaves nothing to answer in, so that one is
+//! problem+json, as are the access checks, which run before any route.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use jiff::Timestamp;
+use sessions_otlp::{Encoding, GunzipError, decode, encode_response, encode_status, gunzip};
+
+use crate::body::read_body;
+use crate::{ApiError, AppState, query};
+
+/// `POST /v1/logs`. Checks in order: the content type (415), the query
+/// (none allowed, 400), the content coding (415), the body's size and pace
+/// (413, 408), decompression (413 past the body limit, 400), the number of
+/// records (at most the batch limit, 400) and decoding (400). Then every resource and record is applied, and what could not be
+/// is reported in `partial_success`, still with 200.
+pub(crate) async fn export(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ExportError> {
+    let encoding = encoding_of(&request).map_err(|error| ExportError {
+        encoding: None,
+        error,
+    })?;
+    let refuse = |error: ApiError| ExportError {
+        encoding: Some(encoding),
+        error,
+    };
+    query::no_query(request.query_string()).map_err(refuse)?;
+    let gzipped = is_gzipped(&request).map_err(refuse)?;
+    let body = read_body(&request, payload, &state.limits)
+        .await
+        .map_err(refuse)?;
+    let decompressed;
+    let body: &[u8] = if gzipped {
+        let limit = state.limits.max_body_bytes;
+        decompressed = gunzip(&body, limit).map_err(|error| match error {
+            GunzipError::TooLarge { limit } => refuse(ApiError::DecompressedBodyTooLarge { limit }),
+            other => refuse(ApiError::InvalidBody(other.to_string())),
+        })?;
+        &decompressed
+    } else {
+        &body
+    };
+    // As many records as one append may take: a decoded record is many
+    // times its size on the wire, so the count bounds the memory.
+    let max_records = state.registry.limits().max_batch_entries;
+    let export_request = decode(body, encoding, max_records)
+        .map_err(|error| refuse(ApiError::InvalidBody(error.to_string())))?;
+    let outcome = sessions_otlp::export(&state.registry, &export_request, now());
+    if outcome.rejected > 0 {
+        log::debug!(target: "zenserver::otlp", "{}", outcome.message);
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, encoding.content_type()))
+        .body(encode_response(&outcome, encoding)))
+}
+
+/// A refused export: problem+json when the request's encoding is unknown,
+/// otherwise a `google.rpc.Status` in that encoding.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub(crate) struct ExportError {
+    encoding: Option<Encoding>,
+    error: ApiError,
+}
+
+impl ResponseError for ExportError {
+    fn status_code(&self) -> StatusCode {
+        self.error.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let Some(encoding) = self.encoding else {
+            return self.error.error_response();
+        };
+        let status = self.status_code();
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, encoding.content_type()));
+        if let ApiError::UnsupportedMediaType(_) = self.error {
+            // RFC 9110: a 415 for a content coding says which ones would do.
+            response.insert_header((
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("gzip, identity"),
+            ));
+        }
+        if self.error.closes_connection() {
+            response.force_close();
+        }
+        response.body(encode_status(
+            rpc_code(status),
+            &self.error.to_string(),
+            encoding,
+        ))
+    }
+}
+
+/// The `google.rpc.Code` closest to an HTTP status. OTLP clients ignore it;
+/// it is there for people reading the answer.
+fn rpc_code(status: StatusCode) -> i32 {
+    const INVALID_ARGUMENT: i32 = 3;
+    const DEADLINE_EXCEEDED: i32 = 4;
+    const UNKNOWN: i32 = 2;
+    match status {
+        StatusCode::REQUEST_TIMEOUT => DEADLINE_EXCEEDED,
+        status if status.is_client_error() => INVALID_ARGUMENT,
+        _ => UNKNOWN,
+    }
+}
+
+/// The encoding the `Content-Type` names; parameters are ignored.
+fn encoding_of(request: &HttpRequest) -> Result<Encoding, ApiError> {
+    let text = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|value| value.to_str().unwrap_or("(not text)"))
+        .unwrap_or_default();
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case(Encoding::Protobuf.content_type()) {
+        Ok(Encoding::Protobuf)
+    } else if essence.eq_ignore_ascii_case(Encoding::Json.content_type()) {
+        Ok(Encoding::Json)
+    } else if text.is_empty() {
+        Err(ApiError::UnsupportedMediaType(
+            "the request has no content type; send application/x-protobuf or application/json"
+                .into(),
+        ))
+    } else {
+        let shown: String = text.chars().take(100).collect();
+        Err(ApiError::UnsupportedMediaType(format!(
+            "content type `{shown}` is not an OTLP encoding; send application/x-protobuf or application/json"
+        )))
+    }
+}
+
+/// Whether the body is gzip-compressed. `identity` (or no header) means
+/// not; any other coding, or more than one, is refused.
+fn is_gzipped(request: &HttpRequest) -> Result<bool, ApiError> {
+    let Some(value) = request.headers().get(header::CONTENT_ENCODING) else {
+        return Ok(false);
+    };
+    let coding = value.to_str().unwrap_or("(not text)").trim();
+    if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+        Ok(true)
+    } else if coding.is_empty() || coding.eq_ignore_ascii_case("identity") {
+        Ok(false)
+    } else {
+        let shown: String = coding.chars().take(100).collect();
+        Err(ApiError::UnsupportedMediaType(format!(
+            "content encoding `{shown}` is not supported; send the body as it is or with gzip"
+        )))
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn check_encoding(content_type: Option<&str>, expected: Option<Encoding>) {
+        let mut request = TestRequest::post();
+        if let Some(value) = content_type {
+            request = request.insert_header((header::CONTENT_TYPE, value));
+        }
+        let encoding = encoding_of(&request.to_http_request()).ok();
+        assert_eq!(encoding, expected, "{content_type:?}");
+    }
+
+    #[test]
+    fn content_types_name_the_encoding() {
+        check_encoding(Some("application/x-protobuf"), Some(Encoding::Protobuf));
+        check_encoding(Some("Application/X-Protobuf"), Some(Encoding::Protobuf));
+        check_encoding(Some("application/json"), Some(Encoding::Json));
+        check_encoding(
+            Some("application/json; charset=utf-8"),
+            Some(Encoding::Json),
+        );
+        check_encoding(None, None);
+        check_encoding(Some("text/plain"), None);
+        check_encoding(Some("application/protobuf"), None);
+        check_encoding(Some("application/problem+json"), None);
+        check_encoding(Some("application/jsonx"), None);
+    }
+
+    fn check_coding(content_encoding: Option<&str>, expected: Option<bool>) {
+        let mut request = TestRequest::post();
+        if let Some(value) = content_encoding {
+            request = request.insert_header((header::CONTENT_ENCODING, value));
+        }
+        let gzipped = is_gzipped(&request.to_http_request()).ok();
+        assert_eq!(gzipped, expected, "{content_encoding:?}");
+    }
+
+    #[test]
+    fn content_codings_are_gzip_or_nothing() {
+        check_coding(None, Some(false));
+        check_coding(Some("identity"), Some(false));
+        check_coding(Some(""), Some(false));
+        check_coding(Some("gzip"), Some(true));
+        check_coding(Some("GZIP"), Some(true));
+        check_coding(Some("x-gzip"), Some(true));
+        check_coding(Some("deflate"), None);
+        check_coding(Some("br"), None);
+        check_coding(Some("gzip, gzip"), None);
+    }
+
+    #[test]
+    fn statuses_have_rpc_codes() {
+        assert_eq!(rpc_code(StatusCode::BAD_REQUEST), 3);
+        assert_eq!(rpc_code(StatusCode::PAYLOAD_TOO_LARGE), 3);
+        assert_eq!(rpc_code(StatusCode::REQUEST_TIMEOUT), 4);
+        assert_eq!(rpc_code(StatusCode::SERVICE_UNAVAILABLE), 2);
+    }
+}

@@ -1,0 +1,466 @@
+//! Export requests from bytes: binary protobuf or OTLP's JSON encoding, and
+//! gzip-compressed bodies.
+
+use std::io::Read;
+
+use flate2::read::MultiGzDecoder;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use prost::Message;
+
+/// The two encodings of OTLP/HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `application/x-protobuf`: the binary protobuf encoding.
+    Protobuf,
+    /// `application/json`: OTLP's JSON encoding (the protobuf JSON mapping
+    /// with hex trace and span ids).
+    Json,
+}
+
+impl Encoding {
+    /// The media type of this encoding, for requests and answers alike.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+}
+
+/// A body that is not an export request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("the body is not a protobuf ExportLogsServiceRequest: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    #[error("the body is not an ExportLogsServiceRequest in OTLP's JSON encoding: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(
+        "the request holds {records} log records; the limit is {limit} per request: export smaller batches"
+    )]
+    TooManyRecords { records: usize, limit: usize },
+    #[error("{record}: `{field}` is {bytes} bytes long; it must be {expected} bytes, or empty")]
+    InvalidId {
+        /// Where the record is, such as `resourceLogs[0].scopeLogs[1].logRecords[2]`.
+        record: String,
+        field: &'static str,
+        bytes: usize,
+        expected: usize,
+    },
+}
+
+/// A gzip body that cannot be decompressed within the limit.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GunzipError {
+    #[error("the body is larger than the limit of {limit} bytes once decompressed")]
+    TooLarge { limit: usize },
+    #[error("the gzip-compressed body cannot be decompressed: {0}")]
+    Corrupt(std::io::Error),
+}
+
+/// Decodes an export request of at most `max_records` log records. Besides
+/// what the decoder checks, trace ids must be 16 bytes and span ids 8 (or
+/// empty), as OTLP requires.
+///
+/// Records are counted before anything is decoded: a decoded record takes
+/// a hundred times the two bytes an empty one needs in protobuf, so a body
+/// within the size limit could otherwise take hundreds of megabytes.
+///
+/// In JSON, unknown fields are ignored, 64-bit integers may be numbers or
+/// strings, and `severityNumber` may also be the enum value's name
+/// (`"SEVERITY_NUMBER_WARN"`), as the protobuf JSON mapping allows, though
+/// OTLP's own encoders write numbers.
+pub fn decode(
+    body: &[u8],
+    encoding: Encoding,
+    max_records: usize,
+) -> Result<ExportLogsServiceRequest, DecodeError> {
+    let request = match encoding {
+        Encoding::Protobuf => {
+            // Malformed bytes are counted as far as they go; the decoder
+            // then says what is wrong with them.
+            let records = count_protobuf_records(body).unwrap_or(0);
+            if records > max_records {
+                return Err(DecodeError::TooManyRecords {
+                    records,
+                    limit: max_records,
+                });
+            }
+            ExportLogsServiceRequest::decode(body)?
+        }
+        Encoding::Json => crate::json::decode_json(body, max_records)?,
+    };
+    check_ids(&request)?;
+    Ok(request)
+}
+
+/// Decompresses a gzip body (several members one after another too, as
+/// gzip allows), refusing it as soon as it grows past `limit` bytes: memory
+/// stays within the limit however well the body compresses.
+pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
+    let mut decompressed = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    let read = MultiGzDecoder::new(body)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut decompressed);
+    match read {
+        Err(error) => Err(GunzipError::Corrupt(error)),
+        Ok(length) if length > limit => Err(GunzipError::TooLarge { limit }),
+        Ok(_) => Ok(decompressed),
+    }
+}
+
+/// Counts the log records of a protobuf export request by walking its wire
+/// format (request field 1, resource logs; their field 2, scope logs; their
+/// field 2, log records) without decoding or allocating anything. `None`
+/// when the bytes are not valid wire format.
+fn count_protobuf_records(body: &[u8]) -> Option<usize> {
+    let mut records = 0;
+    for_each_message(body, 1, &mut |resource_logs| {
+        for_each_message(resource_logs, 2, &mut |scope_logs| {
+            for_each_message(scope_logs, 2, &mut |_| {
+                records += 1;
+                Some(())
+            })
+        })
+    })?;
+    Some(records)
+}
+
+/// Calls `visit` with the bytes of every length-delimited field `number` of
+/// a message, skipping the other fields.
+fn for_each_message(
+    mut message: &[u8],
+    number: u64,
+    visit: &mut dyn FnMut(&[u8]) -> Option<()>,
+) -> Option<()> {
+    while !message.is_empty() {
+        let key = read_varint(&mut message)?;
+        match key & 7 {
+            0 => {
+                read_varint(&mut message)?;
+            }
+            1 => message = message.get(8..)?,
+            2 => {
+                let length = usize::try_from(read_varint(&mut message)?).ok()?;
+                let field = message.get(..length)?;
+                message = &message[length..];
+                if key >> 3 == number {
+                    visit(field)?;
+                }
+            }
+            5 => message = message.get(4..)?,
+            // Groups (3, 4) are not used by OTLP; other types do not exist.
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7F) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+fn check_ids(request: &ExportLogsServiceRequest) -> Result<(), DecodeError> {
+    for (r, resource) in request.resource_logs.iter().enumerate() {
+        for (s, scope) in resource.scope_logs.iter().enumerate() {
+            for (l, record) in scope.log_records.iter().enumerate() {
+                let fields = [
+                    ("traceId", record.trace_id.len(), 16),
+                    ("spanId", record.span_id.len(), 8),
+                ];
+                for (field, bytes, expected) in fields {
+                    if bytes != 0 && bytes != expected {
+                        return Err(DecodeError::InvalidId {
+                            record: format!("resourceLogs[{r}].scopeLogs[{s}].logRecords[{l}]"),
+                            field,
+                            bytes,
+                            expected,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+
+    use super::*;
+
+    /// The example of the OTLP repository (`examples/logs.json`), with what
+    /// the JSON mapping also allows: uppercase hex, an unknown field, a
+    /// 64-bit integer as a number, a severity by name.
+    const EXAMPLE: &str = r#"{
+      "resourceLogs": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "my.service"}}]},
+        "scopeLogs": [{
+          "scope": {"name": "my.library", "version": "1.0.0"},
+          "logRecords": [{
+            "timeUnixNano": "1544712660300000000",
+            "observedTimeUnixNano": 1544712660300000000,
+            "severityNumber": 10,
+            "severityText": "Information",
+            "traceId": "5B8EFFF798038103D269B633813FC60C",
+            "spanId": "eee19b7ec3c1b174",
+            "body": {"stringValue": "Example log record"},
+            "attributes": [
+              {"key": "int.attribute", "value": {"intValue": "10"}},
+              {"key": "double.attribute", "value": {"doubleValue": 637.704}},
+              {"key": "bytes.attribute", "value": {"bytesValue": "aGVsbG8="}}
+            ],
+            "someFutureField": {"ignored": true}
+          }, {
+            "severityNumber": "SEVERITY_NUMBER_WARN",
+            "body": {"kvlistValue": {"values": [{"key": "k", "value": {"boolValue": false}}]}}
+          }]
+        }]
+      }]
+    }"#;
+
+    fn records(request: &ExportLogsServiceRequest) -> &[LogRecord] {
+        &request.resource_logs[0].scope_logs[0].log_records
+    }
+
+    fn error_of(body: &[u8], encoding: Encoding) -> String {
+        decode(body, encoding, 10_000).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn json_as_otlp_writes_it() {
+        let request = decode(EXAMPLE.as_bytes(), Encoding::Json, 10_000).unwrap();
+        let records = records(&request);
+        assert_eq!(records.len(), 2);
+        let first = &records[0];
+        assert_eq!(first.time_unix_nano, 1_544_712_660_300_000_000);
+        assert_eq!(first.observed_time_unix_nano, 1_544_712_660_300_000_000);
+        assert_eq!(first.severity_number, 10);
+        assert_eq!(first.trace_id[..2], [0x5b, 0x8e]);
+        assert_eq!(first.span_id.len(), 8);
+        assert_eq!(first.attributes.len(), 3);
+        assert_eq!(
+            crate::attributes_to_json(&first.attributes),
+            serde_json::json!({"int.attribute": 10, "double.attribute": 637.704, "bytes.attribute": "aGVsbG8="})
+                .as_object()
+                .cloned()
+                .unwrap()
+        );
+        assert_eq!(records[1].severity_number, 13);
+        assert_eq!(crate::body_text(records[1].body.as_ref()), r#"{"k":false}"#);
+    }
+
+    #[test]
+    fn protobuf_as_the_sdks_write_it() {
+        let json = decode(EXAMPLE.as_bytes(), Encoding::Json, 10_000).unwrap();
+        let bytes = json.encode_to_vec();
+        assert_eq!(decode(&bytes, Encoding::Protobuf, 10_000).unwrap(), json);
+        let empty = decode(b"", Encoding::Protobuf, 10_000).unwrap();
+        assert!(empty.resource_logs.is_empty(), "an empty message is valid");
+        assert!(
+            decode(b"{}", Encoding::Json, 10_000)
+                .unwrap()
+                .resource_logs
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_refused() {
+        for (body, fragment) in [
+            (&b"{"[..], "EOF while parsing"),
+            (b"", "EOF while parsing"),
+            (b"[]", "invalid type"),
+            (br#"{"resourceLogs": {}}"#, "invalid type"),
+            (br#"{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"timeUnixNano": "soon"}]}]}]}"#, "invalid digit"),
+            (br#"{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"severityNumber": "SEVERITY_NUMBER_LOUD"}]}]}]}"#, "invalid type"),
+            (br#"{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": "xyzw"}]}]}]}"#, "character"),
+            (br#"{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"bytesValue": "!"}}]}]}]}"#, "Invalid"),
+        ] {
+            let error = error_of(body, Encoding::Json);
+            assert!(error.contains("OTLP's JSON encoding"), "{error}");
+            assert!(error.contains(fragment), "{:?}: {error}", String::from_utf8_lossy(body));
+        }
+        for body in [
+            &b"\xff\xff\xff"[..],
+            b"\x0a\x05\x12",
+            b"not protobuf at all",
+        ] {
+            let error = error_of(body, Encoding::Protobuf);
+            assert!(
+                error.contains("not a protobuf ExportLogsServiceRequest"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn ids_must_have_their_length() {
+        let with_ids = |trace_id: Vec<u8>, span_id: Vec<u8>| {
+            ExportLogsServiceRequest {
+                resource_logs: vec![ResourceLogs {
+                    scope_logs: vec![ScopeLogs {
+                        log_records: vec![
+                            LogRecord::default(),
+                            LogRecord {
+                                trace_id,
+                                span_id,
+                                ..LogRecord::default()
+                            },
+                        ],
+                        ..ScopeLogs::default()
+                    }],
+                    ..ResourceLogs::default()
+                }],
+            }
+            .encode_to_vec()
+        };
+        assert!(
+            decode(
+                &with_ids(vec![1; 16], vec![2; 8]),
+                Encoding::Protobuf,
+                10_000
+            )
+            .is_ok()
+        );
+        assert!(
+            decode(
+                &with_ids(Vec::new(), Vec::new()),
+                Encoding::Protobuf,
+                10_000
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            error_of(&with_ids(vec![1; 15], Vec::new()), Encoding::Protobuf),
+            "resourceLogs[0].scopeLogs[0].logRecords[1]: `traceId` is 15 bytes long; it must be 16 bytes, or empty"
+        );
+        assert_eq!(
+            error_of(&with_ids(Vec::new(), vec![1; 16]), Encoding::Protobuf),
+            "resourceLogs[0].scopeLogs[0].logRecords[1]: `spanId` is 16 bytes long; it must be 8 bytes, or empty"
+        );
+        let json = br#"{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"spanId": "abcd"}]}]}]}"#;
+        assert!(error_of(json, Encoding::Json).contains("`spanId` is 2 bytes long"));
+    }
+
+    #[test]
+    fn protobuf_records_are_counted_before_decoding() {
+        let request = |records: usize| {
+            ExportLogsServiceRequest {
+                resource_logs: vec![
+                    ResourceLogs {
+                        scope_logs: vec![
+                            ScopeLogs {
+                                log_records: vec![LogRecord::default(); records],
+                                ..ScopeLogs::default()
+                            },
+                            ScopeLogs {
+                                log_records: vec![LogRecord {
+                                    time_unix_nano: 1,
+                                    severity_number: 9,
+                                    body: Some(crate::value::tests::string("x")),
+                                    flags: 1,
+                                    ..LogRecord::default()
+                                }],
+                                ..ScopeLogs::default()
+                            },
+                        ],
+                        ..ResourceLogs::default()
+                    },
+                    ResourceLogs {
+                        scope_logs: vec![ScopeLogs {
+                            log_records: vec![LogRecord::default()],
+                            ..ScopeLogs::default()
+                        }],
+                        ..ResourceLogs::default()
+                    },
+                ],
+            }
+            .encode_to_vec()
+        };
+        assert_eq!(count_protobuf_records(&request(3)), Some(5));
+        assert_eq!(count_protobuf_records(b""), Some(0));
+        assert_eq!(count_protobuf_records(b"\x0a\x05\x12"), None);
+        assert_eq!(count_protobuf_records(b"\x0b"), None, "a group");
+        assert!(decode(&request(8), Encoding::Protobuf, 10).is_ok());
+        assert_eq!(
+            decode(&request(9), Encoding::Protobuf, 10)
+                .unwrap_err()
+                .to_string(),
+            "the request holds 11 log records; the limit is 10 per request: export smaller batches"
+        );
+        // Two bytes per record: a body of 4 MiB could hold two million.
+        let many = [0x12, 0x00].repeat(20_000);
+        let resource_logs = [&[0x12][..], &encode_length(many.len()), &many].concat();
+        let body = [
+            &[0x0a][..],
+            &encode_length(resource_logs.len()),
+            &resource_logs,
+        ]
+        .concat();
+        assert_eq!(count_protobuf_records(&body), Some(20_000));
+    }
+
+    fn encode_length(length: usize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        prost::encoding::encode_varint(length as u64, &mut bytes);
+        bytes
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_within_the_limit() {
+        assert_eq!(gunzip(&gzip(b"hello"), 5).unwrap(), b"hello");
+        let mut two_members = gzip(b"hello, ");
+        two_members.extend(gzip(b"world"));
+        assert_eq!(gunzip(&two_members, 100).unwrap(), b"hello, world");
+        assert!(matches!(
+            gunzip(&gzip(b"hello!"), 5),
+            Err(GunzipError::TooLarge { limit: 5 })
+        ));
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_limit() {
+        let bomb = gzip(&vec![0u8; 64 << 20]);
+        assert!(bomb.len() < 100 << 10, "{} bytes", bomb.len());
+        let error = gunzip(&bomb, 4 << 20).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the body is larger than the limit of 4194304 bytes once decompressed"
+        );
+    }
+
+    #[test]
+    fn corrupt_gzip_is_refused() {
+        let mut truncated = gzip(b"hello world");
+        truncated.truncate(truncated.len() - 4);
+        for body in [&b"plain text"[..], &truncated, b""] {
+            let error = gunzip(body, 100);
+            assert!(
+                matches!(error, Err(GunzipError::Corrupt(_))),
+                "{body:?}: {error:?}"
+            );
+        }
+    }
+}
