@@ -6,12 +6,14 @@
 //! as JSON under `target/bench/`.
 //!
 //! Usage: `zenserver-bench --server PATH [--out DIR] [--minutes N] [CASE...]`;
-//! cases: `session-read`, `single-append`, `batched-append`, `log-read`,
+//! cases: `session-read`, `single-append`, `batched-append`, `otlp-export`,
+//! `log-read`,
 //! `memory`, `ws-fanout` (all of these by default), and `soak` (for
 //! `--minutes`, default 1).
 
 mod http;
 mod memory;
+mod otlp;
 mod reference;
 mod report;
 mod rounds;
@@ -24,10 +26,11 @@ mod ws_fanout;
 
 /// The cases a plain `cargo xtask bench` runs, in order; `soak` only runs
 /// when named.
-const DEFAULT_CASES: [&str; 6] = [
+const DEFAULT_CASES: [&str; 7] = [
     "session-read",
     "single-append",
     "batched-append",
+    "otlp-export",
     "log-read",
     "memory",
     "ws-fanout",
@@ -64,6 +67,7 @@ fn main() -> anyhow::Result<()> {
             "session-read" => throughput::session_read(&server, &mut report)?,
             "single-append" => throughput::single_append(&server, &mut report)?,
             "batched-append" => throughput::batched_append(&server, &mut report)?,
+            "otlp-export" => otlp::run(&server, &mut report)?,
             "log-read" => throughput::log_read(&server, &mut report)?,
             "memory" => memory::run(&server, &mut report)?,
             "ws-fanout" => ws_fanout::run(&server, &mut report)?,

@@ -52,6 +52,26 @@ pub(crate) fn run(
     })
 }
 
+/// A Lua script that POSTs the bytes of a file written next to it, for
+/// bodies a Lua string literal cannot hold (binary protobuf).
+pub(crate) fn post_file_script(
+    dir: &Path,
+    name: &str,
+    content_type: &str,
+    body: &[u8],
+) -> anyhow::Result<std::path::PathBuf> {
+    let body_path = dir.join(format!("{name}.body"));
+    std::fs::write(&body_path, body)?;
+    let path = dir.join(format!("{name}.lua"));
+    let script = format!(
+        "local file = io.open(\"{}\", \"rb\")\nwrk.method = \"POST\"\n\
+         wrk.headers[\"Content-Type\"] = \"{content_type}\"\nwrk.body = file:read(\"*all\")\nfile:close()\n",
+        body_path.display()
+    );
+    std::fs::write(&path, script)?;
+    Ok(path)
+}
+
 /// A Lua script that POSTs `body` with `content_type`.
 pub(crate) fn post_script(
     dir: &Path,
