@@ -7,10 +7,11 @@
 //! last `seq` it saw (its *cursor*) can always tell what is new and how much of
 //! it was evicted before it got there.
 //!
-//! Entries are stored compactly because a server keeps millions of them: the
-//! text of every message (and its structured `data`, as compact JSON) lives in
-//! one byte ring per log, and each entry adds a fixed 24-byte header. Appending
-//! does not allocate per entry.
+//! Entries are stored compactly because a server keeps millions of them: each
+//! is one record in a byte ring per log, a few bytes of varint header (lengths,
+//! level, and the timestamp as a difference to the entry before) followed by
+//! the message and its structured `data` as compact JSON. Appending does not
+//! allocate per entry.
 //!
 //! Reads are split in two steps: [`LogRing::read`] works out *which* entries a
 //! request gets (pure arithmetic on sequence numbers, see [`ReadRequest`]), and
@@ -24,9 +25,10 @@ mod byte_ring;
 mod entry;
 mod level;
 mod read;
+mod record;
 mod ring;
 
 pub use entry::{EntryData, EntryRef, LogEntry, NewEntry, truncate_message};
 pub use level::{Level, UnknownLevel};
-pub use read::{LogRead, ReadRequest};
+pub use read::{Entries, LogRead, ReadRequest};
 pub use ring::{AppendError, AppendOutcome, LogRing, LogSummary, RingLimits};

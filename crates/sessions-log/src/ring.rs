@@ -4,8 +4,9 @@ use std::collections::VecDeque;
 
 use jiff::Timestamp;
 
+use crate::NewEntry;
 use crate::byte_ring::ByteRing;
-use crate::{Level, NewEntry};
+use crate::record::{MAX_HEADER_BYTES, RecordHeader};
 
 /// The two budgets of one log. Whichever is exceeded first evicts the oldest
 /// entries.
@@ -27,7 +28,7 @@ impl RingLimits {
     pub fn new(max_entries: usize, max_bytes: usize) -> RingLimits {
         RingLimits {
             max_entries: max_entries.max(1),
-            max_bytes: max_bytes.max(HEADER_BYTES),
+            max_bytes: max_bytes.max(MAX_HEADER_BYTES + CHECKPOINT_BYTES),
         }
     }
 
@@ -40,48 +41,41 @@ impl RingLimits {
     }
 }
 
-/// Bytes every entry costs on top of its text: the fixed-size header.
-pub(crate) const HEADER_BYTES: usize = std::mem::size_of::<EntryHeader>();
+/// Every this many entries, the ring notes where an entry starts, so a read
+/// that begins in the middle walks at most this many headers to get there.
+pub(crate) const CHECKPOINT_EVERY: u64 = 32;
 
-/// The longest `data` a header can describe; far above any body limit.
-const MAX_DATA_BYTES: usize = (1 << 28) - 1;
+/// Bytes a checkpoint costs, counted against the byte budget.
+pub(crate) const CHECKPOINT_BYTES: usize = std::mem::size_of::<(u64, Mark)>();
 
-/// What an entry looks like in the ring: 24 bytes, text kept in the arena.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct EntryHeader {
-    pub(crate) timestamp_ms: i64,
-    /// Arena position of the message; `data` follows it directly.
+/// Where a record starts in the arena, and its timestamp.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Mark {
     pub(crate) position: u64,
-    pub(crate) message_len: u32,
-    /// Length of `data` in the low 28 bits (0 = none; an object is never
-    /// empty text), the level in the top 4.
-    data_len_and_level: u32,
-}
-
-impl EntryHeader {
-    pub(crate) fn data_len(&self) -> usize {
-        (self.data_len_and_level & MAX_DATA_BYTES as u32) as usize
-    }
-
-    pub(crate) fn level(&self) -> Level {
-        Level::from_bits((self.data_len_and_level >> 28) as u8)
-    }
-
-    fn text_len(&self) -> usize {
-        self.message_len as usize + self.data_len()
-    }
+    pub(crate) timestamp_ms: i64,
 }
 
 /// A log that keeps its newest entries within [`RingLimits`].
+///
+/// Entries are records in one byte arena (see `record.rs`): no per-entry
+/// allocation and about three bytes of header for a short line, the
+/// timestamp stored as the difference to the entry before.
 #[derive(Debug)]
 pub struct LogRing {
     limits: RingLimits,
-    pub(crate) headers: VecDeque<EntryHeader>,
+    /// The records, oldest first.
     pub(crate) text: ByteRing,
-    /// `seq` of `headers[0]`, or of the next entry when the log is empty.
+    len: usize,
+    /// `seq` of the oldest retained entry, or of the next one when empty.
     pub(crate) first_seq: u64,
     /// Entries evicted over the log's lifetime.
     dropped: u64,
+    /// The oldest retained record; meaningful while `len > 0`.
+    pub(crate) head: Mark,
+    /// The newest entry's timestamp: the next one is stored relative to it.
+    last_timestamp_ms: i64,
+    /// Every [`CHECKPOINT_EVERY`]th retained entry, by `seq`, oldest first.
+    pub(crate) checkpoints: VecDeque<(u64, Mark)>,
 }
 
 /// What an append did.
@@ -124,10 +118,13 @@ impl LogRing {
     pub fn new(limits: RingLimits) -> LogRing {
         LogRing {
             limits,
-            headers: VecDeque::new(),
             text: ByteRing::default(),
+            len: 0,
             first_seq: 1,
             dropped: 0,
+            head: Mark::default(),
+            last_timestamp_ms: 0,
+            checkpoints: VecDeque::new(),
         }
     }
 
@@ -135,22 +132,31 @@ impl LogRing {
         self.limits
     }
 
-    /// Bytes an entry with this much text costs against the byte budgets.
+    /// Bytes an entry with this much text costs against the byte budgets,
+    /// when its timestamp is within 64 ms of the entry before (otherwise one
+    /// to eight bytes more).
     pub fn entry_cost(message_bytes: usize, data_bytes: usize) -> usize {
-        HEADER_BYTES + message_bytes + data_bytes
+        RecordHeader::encoded_len(message_bytes, data_bytes, 0) + message_bytes + data_bytes
+    }
+
+    /// The most an entry with this much text can cost, whatever its
+    /// timestamp and wherever it lands: the bound to check "could this ever
+    /// fit" against.
+    pub fn max_entry_cost(message_bytes: usize, data_bytes: usize) -> usize {
+        MAX_HEADER_BYTES + message_bytes + data_bytes + CHECKPOINT_BYTES
     }
 
     pub fn len(&self) -> usize {
-        self.headers.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.headers.is_empty()
+        self.len == 0
     }
 
-    /// Bytes the retained entries cost, headers included.
+    /// Bytes the retained entries cost, their bookkeeping included.
     pub fn retained_bytes(&self) -> usize {
-        self.text.len() + self.headers.len() * HEADER_BYTES
+        self.text.len() + self.checkpoints.len() * CHECKPOINT_BYTES
     }
 
     /// `seq` of the newest entry ever appended, 0 if none.
@@ -159,7 +165,7 @@ impl LogRing {
     }
 
     pub(crate) fn next_seq(&self) -> u64 {
-        self.first_seq + self.headers.len() as u64
+        self.first_seq + self.len as u64
     }
 
     pub fn summary(&self) -> LogSummary {
@@ -177,11 +183,8 @@ impl LogRing {
     pub fn append(&mut self, entries: &[NewEntry]) -> Result<AppendOutcome, AppendError> {
         for (index, entry) in entries.iter().enumerate() {
             let data_len = entry.data.as_ref().map_or(0, |data| data.as_json().len());
-            let bytes = LogRing::entry_cost(entry.message.len(), data_len);
-            if bytes > self.limits.max_bytes
-                || data_len > MAX_DATA_BYTES
-                || entry.message.len() > u32::MAX as usize
-            {
+            let bytes = LogRing::max_entry_cost(entry.message.len(), data_len);
+            if bytes > self.limits.max_bytes {
                 return Err(AppendError::EntryTooLarge {
                     index,
                     bytes,
@@ -206,27 +209,44 @@ impl LogRing {
 
     fn push(&mut self, entry: &NewEntry) {
         let data = entry.data.as_ref().map_or("", |data| data.as_json());
-        let cost = LogRing::entry_cost(entry.message.len(), data.len());
-        while !self.headers.is_empty()
-            && (self.headers.len() >= self.limits.max_entries
+        let timestamp_ms = entry.timestamp.as_millisecond();
+        let mut header = [0u8; MAX_HEADER_BYTES];
+        let header_len = RecordHeader::encode(
+            entry.message.len(),
+            data.len(),
+            entry.level,
+            timestamp_ms.saturating_sub(self.last_timestamp_ms),
+            &mut header,
+        );
+        let seq = self.next_seq();
+        let checkpoint = seq.is_multiple_of(CHECKPOINT_EVERY);
+        let cost = header_len
+            + entry.message.len()
+            + data.len()
+            + if checkpoint { CHECKPOINT_BYTES } else { 0 };
+        while self.len > 0
+            && (self.len >= self.limits.max_entries
                 || self.retained_bytes() + cost > self.limits.max_bytes)
         {
             self.evict_oldest();
         }
-        let position = self.text.push(&[entry.message.as_bytes(), data.as_bytes()]);
-        if self.headers.len() == self.headers.capacity() {
-            // Half again, never past the entry budget: a full log's headers
-            // take exactly what they need, not the next power of two.
-            let len = self.headers.len();
-            let room = self.limits.max_entries.saturating_sub(len).max(1);
-            self.headers.reserve_exact((len / 2).max(8).min(room));
-        }
-        self.headers.push_back(EntryHeader {
-            timestamp_ms: entry.timestamp.as_millisecond(),
+        let position = self.text.push(&[
+            &header[..header_len],
+            entry.message.as_bytes(),
+            data.as_bytes(),
+        ]);
+        let mark = Mark {
             position,
-            message_len: entry.message.len() as u32,
-            data_len_and_level: data.len() as u32 | (u32::from(entry.level.to_bits()) << 28),
-        });
+            timestamp_ms,
+        };
+        if self.len == 0 {
+            self.head = mark;
+        }
+        if checkpoint {
+            self.checkpoints.push_back((seq, mark));
+        }
+        self.len += 1;
+        self.last_timestamp_ms = timestamp_ms;
     }
 
     /// Evicts oldest entries until at least `bytes` were freed or the log is
@@ -245,56 +265,113 @@ impl LogRing {
     /// keeping its peak forever.
     fn shrink_if_sparse(&mut self) {
         self.text.shrink_if_sparse();
-        let capacity = self.headers.capacity();
-        let len = self.headers.len();
-        if capacity > 64 && len <= capacity / 2 {
-            self.headers.shrink_to(len + len / 4);
+        let capacity = self.checkpoints.capacity();
+        let len = self.checkpoints.len();
+        if capacity > 16 && len <= capacity / 2 {
+            self.checkpoints.shrink_to(len + len / 4);
         }
     }
 
     /// Once a log is full by its entry budget, each new entry replaces an old
-    /// one of about its size, so the text arena needs little room beyond what
-    /// it holds: trim the slack its growth left.
+    /// one of about its size, so the arena needs little room beyond what it
+    /// holds: trim the slack its growth left.
     fn fit_if_full(&mut self) {
-        if self.headers.len() >= self.limits.max_entries {
+        if self.len >= self.limits.max_entries {
             self.text.fit(self.text.len() / 16);
         }
     }
 
     /// Bytes allocated for this log, slack included.
     pub fn allocated_bytes(&self) -> usize {
-        self.text.capacity() + self.headers.capacity() * HEADER_BYTES
+        self.text.capacity() + self.checkpoints.capacity() * CHECKPOINT_BYTES
     }
 
     fn evict_oldest(&mut self) -> bool {
-        let Some(oldest) = self.headers.pop_front() else {
+        if self.len == 0 {
             return false;
-        };
-        let released_to = oldest.position + oldest.text_len() as u64;
-        self.text.release_before(released_to);
+        }
+        let oldest = self.header_at(self.head.position);
+        let next = self.head.position + oldest.record_len() as u64;
+        self.text.release_before(next);
         self.first_seq += 1;
         self.dropped += 1;
+        self.len -= 1;
+        if self.len > 0 {
+            let delta_ms = self.header_at(next).delta_ms;
+            self.head = Mark {
+                position: next,
+                timestamp_ms: self.head.timestamp_ms + delta_ms,
+            };
+        }
+        while self
+            .checkpoints
+            .front()
+            .is_some_and(|(seq, _)| *seq < self.first_seq)
+        {
+            self.checkpoints.pop_front();
+        }
         true
     }
 
-    pub(crate) fn timestamp_of(header: &EntryHeader) -> Timestamp {
+    /// The header of the record at `position`.
+    pub(crate) fn header_at(&self, position: u64) -> RecordHeader {
+        let available = (self.text.end_position() - position) as usize;
+        let (first, second) = self.text.get(position, available.min(MAX_HEADER_BYTES));
+        if second.is_empty() {
+            return RecordHeader::decode(first);
+        }
+        let mut bytes = [0u8; MAX_HEADER_BYTES];
+        bytes[..first.len()].copy_from_slice(first);
+        bytes[first.len()..first.len() + second.len()].copy_from_slice(second);
+        RecordHeader::decode(&bytes[..first.len() + second.len()])
+    }
+
+    /// Where the record of `seq` (a retained entry) starts, and its
+    /// timestamp: from the nearest checkpoint at or before it, walking at most
+    /// [`CHECKPOINT_EVERY`] headers.
+    pub(crate) fn locate(&self, seq: u64) -> Mark {
+        let nearest = self.checkpoints.partition_point(|(at, _)| *at <= seq);
+        let (mut at, mut mark) = match nearest.checked_sub(1).and_then(|i| self.checkpoints.get(i))
+        {
+            Some(&(at, mark)) => (at, mark),
+            None => (self.first_seq, self.head),
+        };
+        while at < seq {
+            let record = self.header_at(mark.position);
+            mark.position += record.record_len() as u64;
+            mark.timestamp_ms += self.header_at(mark.position).delta_ms;
+            at += 1;
+        }
+        mark
+    }
+
+    pub(crate) fn timestamp_from(millis: i64) -> Timestamp {
         // Every stored value came from a valid `Timestamp`.
-        Timestamp::from_millisecond(header.timestamp_ms).unwrap_or(Timestamp::UNIX_EPOCH)
+        Timestamp::from_millisecond(millis).unwrap_or(Timestamp::UNIX_EPOCH)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EntryData;
+    use crate::{EntryData, Level, ReadRequest};
 
     pub(crate) fn entry(message: &str) -> NewEntry {
         NewEntry::new(Timestamp::UNIX_EPOCH, Level::Info, message)
     }
 
     #[test]
-    fn header_stays_small() {
-        assert_eq!(HEADER_BYTES, 24);
+    fn a_short_line_costs_three_bytes_beyond_its_text() {
+        assert_eq!(LogRing::entry_cost(60, 0), 63);
+        let mut ring = LogRing::new(RingLimits::DEFAULT);
+        ring.append(&vec![entry(&"m".repeat(60)); 31]).unwrap();
+        assert_eq!(ring.retained_bytes(), 31 * 63);
+        ring.append(&[entry(&"m".repeat(60))]).unwrap();
+        assert_eq!(
+            ring.retained_bytes(),
+            32 * 63 + CHECKPOINT_BYTES,
+            "every 32nd entry also pays for a checkpoint"
+        );
     }
 
     #[test]
@@ -312,9 +389,10 @@ mod tests {
 
     #[test]
     fn evicts_to_stay_within_the_byte_budget() {
-        let budget = 3 * LogRing::entry_cost(10, 0);
+        let message = "m".repeat(30);
+        let budget = 3 * LogRing::entry_cost(30, 0);
         let mut ring = LogRing::new(RingLimits::new(100, budget));
-        ring.append(&vec![entry("0123456789"); 3]).unwrap();
+        ring.append(&vec![entry(&message); 3]).unwrap();
         assert_eq!(ring.len(), 3);
         assert_eq!(ring.retained_bytes(), budget);
         ring.append(&[entry("x")]).unwrap();
@@ -332,7 +410,7 @@ mod tests {
             error,
             AppendError::EntryTooLarge {
                 index: 1,
-                bytes: 124,
+                bytes: LogRing::max_entry_cost(100, 0),
                 limit: 100
             }
         );
@@ -347,9 +425,10 @@ mod tests {
         let data = EntryData::from_object(&object);
         ring.append(&[NewEntry::new(Timestamp::UNIX_EPOCH, Level::Warn, "m").with_data(data)])
             .unwrap();
-        let header = ring.headers[0];
-        assert_eq!(header.level(), Level::Warn);
-        assert_eq!(header.data_len(), r#"{"k":[1,{"a":null}]}"#.len());
+        let read = ring.read(ReadRequest::Tail { count: 1 });
+        let stored = read.entries().next().unwrap();
+        assert_eq!(stored.level, Level::Warn);
+        assert_eq!(stored.data.as_deref(), Some(r#"{"k":[1,{"a":null}]}"#));
     }
 
     #[test]
@@ -372,7 +451,8 @@ mod tests {
         let peak = ring.allocated_bytes();
         assert!(peak >= 5_000 * LogRing::entry_cost(10, 0));
         ring.evict_bytes(ring.retained_bytes() - 10 * LogRing::entry_cost(10, 0));
-        assert_eq!(ring.len(), 10);
+        // Checkpoints freed along the way may take a couple more.
+        assert!((8..=10).contains(&ring.len()), "{}", ring.len());
         assert!(
             ring.allocated_bytes() < peak / 20,
             "{} of {peak}",

@@ -144,7 +144,7 @@ fn check_entry(entry: &NewEntry, limits: &Limits) -> Result<(), String> {
         ));
     }
     let data_bytes = entry.data.as_ref().map_or(0, |data| data.as_json().len());
-    let cost = LogRing::entry_cost(entry.message.len(), data_bytes);
+    let cost = LogRing::max_entry_cost(entry.message.len(), data_bytes);
     if cost > limits.log.max_bytes() {
         return Err(format!(
             "a record needs more than a whole log may hold ({} bytes)",
