@@ -10,24 +10,14 @@ use serde_json::json;
 use crate::http::{expect_ok, expect_ok_typed};
 use crate::reference::{redis, redis_benchmark, redis_cli};
 use crate::report::Report;
-use crate::server::Server;
+use crate::server::{Server, proc_status_bytes};
 use crate::throughput::MESSAGE;
 
 const SESSIONS: usize = 1_000;
 const ENTRIES: usize = 10_000;
 
 fn rss(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .context("no VmRSS")?;
-    let kib: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .context("bad line")?
-        .parse()?;
-    Ok(kib * 1024)
+    proc_status_bytes(pid, "VmRSS:")
 }
 
 pub(crate) fn run(binary: &Path, report: &mut Report) -> anyhow::Result<()> {

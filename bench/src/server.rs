@@ -50,21 +50,28 @@ impl Server {
 
     /// Resident memory now and at its peak, in bytes.
     pub(crate) fn memory(&self) -> anyhow::Result<(u64, u64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let field = |name: &str| -> anyhow::Result<u64> {
-            let line = status
-                .lines()
-                .find(|line| line.starts_with(name))
-                .with_context(|| format!("no {name}"))?;
-            let kib: u64 = line
-                .split_whitespace()
-                .nth(1)
-                .context("bad line")?
-                .parse()?;
-            Ok(kib * 1024)
-        };
-        Ok((field("VmRSS:")?, field("VmHWM:")?))
+        let pid = self.child.id();
+        Ok((
+            proc_status_bytes(pid, "VmRSS:")?,
+            proc_status_bytes(pid, "VmHWM:")?,
+        ))
     }
+}
+
+/// A size field (`VmRSS:`, `VmHWM:`) of a process's `/proc/PID/status`, in
+/// bytes.
+pub(crate) fn proc_status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))?;
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .context("bad line")?
+        .parse()?;
+    Ok(kib * 1024)
 }
 
 impl Drop for Server {

@@ -61,29 +61,6 @@ fn ensure_schemathesis() -> Result<PathBuf, String> {
     if installed {
         return Ok(venv);
     }
-    install::ensure(&[install::Tool {
-        program: "python3",
-        package: "python3",
-    }])?;
-    let venv_works = Command::new("python3")
-        .args(["-m", "venv", "--help"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !venv_works {
-        // Debian's python3 keeps the venv module in a package of its own.
-        install::install_packages(&["python3-venv"])?;
-    }
-    let venv_text = venv.to_string_lossy().into_owned();
-    run::program("python3", &["-m", "venv", &venv_text])?;
-    let pip = venv.join("bin/pip").to_string_lossy().into_owned();
-    run::program(
-        &pip,
-        &[
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SCHEMATHESIS,
-        ],
-    )?;
+    install::python_venv(&venv, &[SCHEMATHESIS])?;
     Ok(venv)
 }

@@ -55,6 +55,30 @@ pub(crate) fn install_packages(packages: &[&str]) -> Result<(), String> {
     run(&install)
 }
 
+/// Creates a Python virtual environment at `venv` (over any broken one) and
+/// installs `packages` into it with pip (`pip install PACKAGES`, so `-r
+/// FILE` works too).
+pub(crate) fn python_venv(venv: &Path, packages: &[&str]) -> Result<(), String> {
+    ensure(&[Tool {
+        program: "python3",
+        package: "python3",
+    }])?;
+    let venv_works = Command::new("python3")
+        .args(["-m", "venv", "--help"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !venv_works {
+        // Debian's python3 keeps the venv module in a package of its own.
+        install_packages(&["python3-venv"])?;
+    }
+    let venv_text = venv.to_string_lossy().into_owned();
+    crate::run::program("python3", &["-m", "venv", &venv_text])?;
+    let pip = venv.join("bin/pip").to_string_lossy().into_owned();
+    let mut args = vec!["install", "--quiet", "--disable-pip-version-check"];
+    args.extend(packages);
+    crate::run::program(&pip, &args)
+}
+
 fn is_installed(program: &str) -> bool {
     let path = Path::new(program);
     if path.is_absolute() {

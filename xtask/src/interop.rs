@@ -93,32 +93,8 @@ fn ensure_python_packages(root: &Path) -> Result<PathBuf, String> {
     if installed.as_deref() == Some(wanted.as_str()) && python.is_file() {
         return Ok(python);
     }
-    install::ensure(&[install::Tool {
-        program: "python3",
-        package: "python3",
-    }])?;
-    let venv_works = Command::new("python3")
-        .args(["-m", "venv", "--help"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !venv_works {
-        // Debian's python3 keeps the venv module in a package of its own.
-        install::install_packages(&["python3-venv"])?;
-    }
-    let venv_text = venv.to_string_lossy().into_owned();
-    run::program("python3", &["-m", "venv", &venv_text])?;
-    let pip = venv.join("bin/pip").to_string_lossy().into_owned();
     let requirements_text = requirements.to_string_lossy().into_owned();
-    run::program(
-        &pip,
-        &[
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            &requirements_text,
-        ],
-    )?;
+    install::python_venv(&venv, &["-r", &requirements_text])?;
     std::fs::write(&installed_copy, wanted)
         .map_err(|error| format!("cannot write {}: {error}", installed_copy.display()))?;
     Ok(python)
