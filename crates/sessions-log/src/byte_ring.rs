@@ -1,7 +1,7 @@
-//! A growable circular byte buffer, the arena that holds a log's text.
+//! A growable circular byte buffer, the arena that holds a log's records.
 //!
 //! Bytes are addressed by *position*: a counter that starts at 0 and only grows,
-//! so a position written into an entry header stays valid until the bytes are
+//! so a position kept in a checkpoint or a read stays valid until the bytes are
 //! released, however often the buffer wraps or is reallocated.
 
 /// The smallest storage the ring allocates, so tiny logs do not reallocate on
@@ -56,7 +56,7 @@ impl ByteRing {
     /// The bytes at `position..position + len`, as one or two slices (two when
     /// they wrap around the end of the storage).
     ///
-    /// The range must be in use; entry headers guarantee that.
+    /// The range must be in use; record headers guarantee that.
     pub(crate) fn get(&self, position: u64, len: usize) -> (&[u8], &[u8]) {
         debug_assert!(position >= self.head_position);
         debug_assert!(position + len as u64 <= self.end_position());
