@@ -1,4 +1,5 @@
-//! Installing what the tests need on a fresh machine, from Debian packages.
+//! Installing what the tests need on a fresh machine: Debian packages, and
+//! Python packages in a virtual environment under `target/`.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -55,9 +56,9 @@ pub(crate) fn install_packages(packages: &[&str]) -> Result<(), String> {
     run(&install)
 }
 
-/// Creates a Python virtual environment at `venv` (over any broken one) and
-/// installs `packages` into it with pip (`pip install PACKAGES`, so `-r
-/// FILE` works too).
+/// Creates (or refreshes) a Python virtual environment at `venv` and installs
+/// `packages` into it with pip (`pip install PACKAGES`, so `-r FILE` works
+/// too).
 pub(crate) fn python_venv(venv: &Path, packages: &[&str]) -> Result<(), String> {
     ensure(&[Tool {
         program: "python3",
