@@ -505,26 +505,78 @@ fn requests_over_the_batch_limit_are_refused_before_decoding() {
 }
 
 #[test]
+fn lists_that_would_take_too_much_memory_are_refused_before_decoding() {
+    // Lists may take eight times the body limit decoded: 512 KiB here.
+    let server = Server::start_with(&["--max-body", "64KiB"]);
+    // 30,000 empty attributes: two bytes each on the wire, 64 decoded.
+    let empty = Proto([0x32, 0x00].repeat(30_000));
+    let response = export_protobuf(&server, &request(Vec::new(), "", vec![empty]));
+    assert_eq!(response.status, 400);
+    let (_, message) = status_of(&response.body);
+    assert!(
+        message.starts_with("the request's records, attributes and values would take 19"),
+        "{message}"
+    );
+    let attributes = vec![json!({}); 20_000];
+    let response = export_json(&server, &json_request(json!([{"attributes": attributes}])));
+    assert_eq!(response.status, 400);
+    assert!(
+        response.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("the limit is 524288 bytes"),
+    );
+    assert_eq!(server.visible_state(), json!([]), "nothing was created");
+
+    // Attributes as programs write them are far from the limit.
+    let attributes = (0..1_000)
+        .map(|i| key_value(&format!("attribute.{i}"), text("value")))
+        .collect();
+    let record = record(1, 9, text("many attributes"), attributes);
+    let response = export_protobuf(&server, &request(Vec::new(), "", vec![record]));
+    assert_eq!(response.status, 200);
+}
+
+#[test]
+fn hostile_bodies_at_the_default_limits_keep_memory_bounded() {
+    let server = Server::start();
+    // 4 MiB of `{}` attributes, each needing its `key` filled in: once
+    // 760 MB while it was decoded.
+    let attributes = vec!["{}"; (4 << 20) / 3 - 100].join(",");
+    let body = format!(
+        r#"{{"resourceLogs": [{{"scopeLogs": [{{"logRecords": [{{"attributes": [{attributes}]}}]}}]}}]}}"#
+    );
+    let before = rss(&server);
+    for _ in 0..4 {
+        let response = export(&server, "application/json", body.as_bytes());
+        assert_eq!(response.status, 400, "{}", response.text());
+    }
+    let grown = rss(&server).saturating_sub(before);
+    assert!(grown < 64 << 20, "RSS grew by {grown} bytes");
+}
+
+fn rss(server: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))
+        .unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        << 10
+}
+
+#[test]
 fn a_gzip_bomb_keeps_memory_bounded() {
     let server = Server::start();
     // 4 MiB of gzip members, each 16 MiB of spaces: about 4 GiB if it were
     // all decompressed; the limit stops it at 4 MiB.
     let member = gzip(&vec![b' '; 16 << 20]);
     let bomb: Vec<u8> = member.repeat((4 << 20) / member.len() - 1);
-    let rss = || {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-        let line = status
-            .lines()
-            .find(|line| line.starts_with("VmRSS:"))
-            .unwrap();
-        line.split_whitespace()
-            .nth(1)
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            << 10
-    };
-    let before = rss();
+    let before = rss(&server);
     for _ in 0..4 {
         let response = server
             .request("POST", "/v1/logs")
@@ -534,7 +586,7 @@ fn a_gzip_bomb_keeps_memory_bounded() {
             .send();
         assert_eq!(response.status, 413, "{}", response.text());
     }
-    let grown = rss().saturating_sub(before);
+    let grown = rss(&server).saturating_sub(before);
     assert!(grown < 64 << 20, "RSS grew by {grown} bytes");
 }
 

@@ -7,6 +7,9 @@ use flate2::read::MultiGzDecoder;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use prost::Message;
 
+use crate::protobuf;
+use crate::shape::Census;
+
 /// The two encodings of OTLP/HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -39,6 +42,10 @@ pub enum DecodeError {
         "the request holds {records} log records; the limit is {limit} per request: export smaller batches"
     )]
     TooManyRecords { records: usize, limit: usize },
+    #[error(
+        "the request's records, attributes and values would take {bytes} bytes once decoded; the limit is {limit} bytes: export smaller batches"
+    )]
+    TooLargeDecoded { bytes: usize, limit: usize },
     #[error("{record}: `{field}` is {bytes} bytes long; it must be {expected} bytes, or empty")]
     InvalidId {
         /// Where the record is, such as `resourceLogs[0].scopeLogs[1].logRecords[2]`.
@@ -59,13 +66,59 @@ pub enum GunzipError {
     Corrupt(std::io::Error),
 }
 
-/// Decodes an export request of at most `max_records` log records. Besides
-/// what the decoder checks, trace ids must be 16 bytes and span ids 8 (or
-/// empty), as OTLP requires.
+/// How much one export request may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Log records, at most.
+    pub max_records: usize,
+    /// Bytes the elements of the request's lists (records, attributes,
+    /// values) may take once decoded, at most.
+    pub max_list_bytes: usize,
+}
+
+impl DecodeLimits {
+    /// How many bytes of decoded lists a request may take for each byte
+    /// the body limit allows. In protobuf, an attribute such as
+    /// `http.method: GET` takes about three times its size on the wire, the
+    /// smallest meaningful one (a one-letter key and a small integer) about
+    /// seven times; an empty one, which only an attacker sends, 32 times.
+    pub const LIST_BYTES_PER_BODY_BYTE: usize = 8;
+
+    /// `max_records` records, and lists in proportion to `max_body_bytes`.
+    pub fn new(max_records: usize, max_body_bytes: usize) -> Self {
+        Self {
+            max_records,
+            max_list_bytes: max_body_bytes.saturating_mul(Self::LIST_BYTES_PER_BODY_BYTE),
+        }
+    }
+
+    pub(crate) fn check(&self, census: &Census) -> Result<(), DecodeError> {
+        if census.records > self.max_records {
+            return Err(DecodeError::TooManyRecords {
+                records: census.records,
+                limit: self.max_records,
+            });
+        }
+        if census.list_bytes > self.max_list_bytes {
+            return Err(DecodeError::TooLargeDecoded {
+                bytes: census.list_bytes,
+                limit: self.max_list_bytes,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Decodes an export request within `limits`. Besides what the decoder
+/// checks, trace ids must be 16 bytes and span ids 8 (or empty), as OTLP
+/// requires.
 ///
-/// Records are counted before anything is decoded: a decoded record takes
-/// a hundred times the two bytes an empty one needs in protobuf, so a body
-/// within the size limit could otherwise take hundreds of megabytes.
+/// The request is counted before anything is decoded (see `shape`): a
+/// decoded message takes many times its size on the wire, so a body within
+/// the size limit could otherwise take hundreds of megabytes. Decoded, a
+/// request takes at most twice `limits.max_list_bytes` (vectors grow by
+/// doubling) plus its strings: no more text than the body, in at most two
+/// allocations per counted element.
 ///
 /// In JSON, unknown fields are ignored, 64-bit integers may be numbers or
 /// strings, and `severityNumber` may also be the enum value's name
@@ -74,22 +127,17 @@ pub enum GunzipError {
 pub fn decode(
     body: &[u8],
     encoding: Encoding,
-    max_records: usize,
+    limits: &DecodeLimits,
 ) -> Result<ExportLogsServiceRequest, DecodeError> {
     let request = match encoding {
         Encoding::Protobuf => {
             // Malformed bytes are counted as far as they go; the decoder
             // then says what is wrong with them.
-            let records = count_protobuf_records(body).unwrap_or(0);
-            if records > max_records {
-                return Err(DecodeError::TooManyRecords {
-                    records,
-                    limit: max_records,
-                });
-            }
+            let census = protobuf::census(body).unwrap_or_else(|counted| counted);
+            limits.check(&census)?;
             ExportLogsServiceRequest::decode(body)?
         }
-        Encoding::Json => crate::json::decode_json(body, max_records)?,
+        Encoding::Json => crate::json::decode_json(body, limits)?,
     };
     check_ids(&request)?;
     Ok(request)
@@ -108,66 +156,6 @@ pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
         Ok(length) if length > limit => Err(GunzipError::TooLarge { limit }),
         Ok(_) => Ok(decompressed),
     }
-}
-
-/// Counts the log records of a protobuf export request by walking its wire
-/// format (request field 1, resource logs; their field 2, scope logs; their
-/// field 2, log records) without decoding or allocating anything. `None`
-/// when the bytes are not valid wire format.
-fn count_protobuf_records(body: &[u8]) -> Option<usize> {
-    let mut records = 0;
-    for_each_message(body, 1, &mut |resource_logs| {
-        for_each_message(resource_logs, 2, &mut |scope_logs| {
-            for_each_message(scope_logs, 2, &mut |_| {
-                records += 1;
-                Some(())
-            })
-        })
-    })?;
-    Some(records)
-}
-
-/// Calls `visit` with the bytes of every length-delimited field `number` of
-/// a message, skipping the other fields.
-fn for_each_message(
-    mut message: &[u8],
-    number: u64,
-    visit: &mut dyn FnMut(&[u8]) -> Option<()>,
-) -> Option<()> {
-    while !message.is_empty() {
-        let key = read_varint(&mut message)?;
-        match key & 7 {
-            0 => {
-                read_varint(&mut message)?;
-            }
-            1 => message = message.get(8..)?,
-            2 => {
-                let length = usize::try_from(read_varint(&mut message)?).ok()?;
-                let field = message.get(..length)?;
-                message = &message[length..];
-                if key >> 3 == number {
-                    visit(field)?;
-                }
-            }
-            5 => message = message.get(4..)?,
-            // Groups (3, 4) are not used by OTLP; other types do not exist.
-            _ => return None,
-        }
-    }
-    Some(())
-}
-
-fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes.split_first()?;
-        *bytes = rest;
-        value |= u64::from(byte & 0x7F) << shift;
-        if byte < 0x80 {
-            return Some(value);
-        }
-    }
-    None
 }
 
 fn check_ids(request: &ExportLogsServiceRequest) -> Result<(), DecodeError> {
@@ -200,6 +188,9 @@ mod tests {
 
     use flate2::Compression;
     use flate2::write::GzEncoder;
+    use std::mem::size_of;
+
+    use opentelemetry_proto::tonic::common::v1::KeyValue;
     use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
     use super::*;
@@ -234,17 +225,22 @@ mod tests {
       }]
     }"#;
 
+    const LIMITS: DecodeLimits = DecodeLimits {
+        max_records: 10_000,
+        max_list_bytes: 32 << 20,
+    };
+
     fn records(request: &ExportLogsServiceRequest) -> &[LogRecord] {
         &request.resource_logs[0].scope_logs[0].log_records
     }
 
     fn error_of(body: &[u8], encoding: Encoding) -> String {
-        decode(body, encoding, 10_000).unwrap_err().to_string()
+        decode(body, encoding, &LIMITS).unwrap_err().to_string()
     }
 
     #[test]
     fn json_as_otlp_writes_it() {
-        let request = decode(EXAMPLE.as_bytes(), Encoding::Json, 10_000).unwrap();
+        let request = decode(EXAMPLE.as_bytes(), Encoding::Json, &LIMITS).unwrap();
         let records = records(&request);
         assert_eq!(records.len(), 2);
         let first = &records[0];
@@ -267,13 +263,13 @@ mod tests {
 
     #[test]
     fn protobuf_as_the_sdks_write_it() {
-        let json = decode(EXAMPLE.as_bytes(), Encoding::Json, 10_000).unwrap();
+        let json = decode(EXAMPLE.as_bytes(), Encoding::Json, &LIMITS).unwrap();
         let bytes = json.encode_to_vec();
-        assert_eq!(decode(&bytes, Encoding::Protobuf, 10_000).unwrap(), json);
-        let empty = decode(b"", Encoding::Protobuf, 10_000).unwrap();
+        assert_eq!(decode(&bytes, Encoding::Protobuf, &LIMITS).unwrap(), json);
+        let empty = decode(b"", Encoding::Protobuf, &LIMITS).unwrap();
         assert!(empty.resource_logs.is_empty(), "an empty message is valid");
         assert!(
-            decode(b"{}", Encoding::Json, 10_000)
+            decode(b"{}", Encoding::Json, &LIMITS)
                 .unwrap()
                 .resource_logs
                 .is_empty()
@@ -334,7 +330,7 @@ mod tests {
             decode(
                 &with_ids(vec![1; 16], vec![2; 8]),
                 Encoding::Protobuf,
-                10_000
+                &LIMITS
             )
             .is_ok()
         );
@@ -342,7 +338,7 @@ mod tests {
             decode(
                 &with_ids(Vec::new(), Vec::new()),
                 Encoding::Protobuf,
-                10_000
+                &LIMITS
             )
             .is_ok()
         );
@@ -359,67 +355,56 @@ mod tests {
     }
 
     #[test]
-    fn protobuf_records_are_counted_before_decoding() {
-        let request = |records: usize| {
+    fn limits_hold_before_anything_is_decoded() {
+        let records = |count: usize| {
             ExportLogsServiceRequest {
-                resource_logs: vec![
-                    ResourceLogs {
-                        scope_logs: vec![
-                            ScopeLogs {
-                                log_records: vec![LogRecord::default(); records],
-                                ..ScopeLogs::default()
-                            },
-                            ScopeLogs {
-                                log_records: vec![LogRecord {
-                                    time_unix_nano: 1,
-                                    severity_number: 9,
-                                    body: Some(crate::value::tests::string("x")),
-                                    flags: 1,
-                                    ..LogRecord::default()
-                                }],
-                                ..ScopeLogs::default()
-                            },
-                        ],
-                        ..ResourceLogs::default()
-                    },
-                    ResourceLogs {
-                        scope_logs: vec![ScopeLogs {
-                            log_records: vec![LogRecord::default()],
-                            ..ScopeLogs::default()
-                        }],
-                        ..ResourceLogs::default()
-                    },
-                ],
+                resource_logs: vec![ResourceLogs {
+                    scope_logs: vec![ScopeLogs {
+                        log_records: vec![LogRecord::default(); count],
+                        ..ScopeLogs::default()
+                    }],
+                    ..ResourceLogs::default()
+                }],
             }
             .encode_to_vec()
         };
-        assert_eq!(count_protobuf_records(&request(3)), Some(5));
-        assert_eq!(count_protobuf_records(b""), Some(0));
-        assert_eq!(count_protobuf_records(b"\x0a\x05\x12"), None);
-        assert_eq!(count_protobuf_records(b"\x0b"), None, "a group");
-        assert!(decode(&request(8), Encoding::Protobuf, 10).is_ok());
+        let limits = DecodeLimits::new(10, 4 << 20);
+        assert_eq!(limits.max_list_bytes, 32 << 20);
+        assert!(decode(&records(10), Encoding::Protobuf, &limits).is_ok());
         assert_eq!(
-            decode(&request(9), Encoding::Protobuf, 10)
-                .unwrap_err()
-                .to_string(),
+            error_of_within(&records(11), Encoding::Protobuf, &limits),
             "the request holds 11 log records; the limit is 10 per request: export smaller batches"
         );
-        // Two bytes per record: a body of 4 MiB could hold two million.
-        let many = [0x12, 0x00].repeat(20_000);
-        let resource_logs = [&[0x12][..], &encode_length(many.len()), &many].concat();
-        let body = [
-            &[0x0a][..],
-            &encode_length(resource_logs.len()),
-            &resource_logs,
-        ]
-        .concat();
-        assert_eq!(count_protobuf_records(&body), Some(20_000));
+        // A record of two million empty attributes, two bytes each.
+        let attributes = [0x32, 0x00].repeat(2_000_000);
+        let body = wrap(1, &wrap(2, &wrap(2, &attributes)));
+        let error = error_of_within(&body, Encoding::Protobuf, &DecodeLimits::new(10, 4 << 20));
+        let bytes = size_of::<ResourceLogs>()
+            + size_of::<ScopeLogs>()
+            + size_of::<LogRecord>()
+            + 2_000_000 * size_of::<KeyValue>();
+        assert_eq!(
+            error,
+            format!(
+                "the request's records, attributes and values would take {bytes} bytes once decoded; the limit is 33554432 bytes: export smaller batches"
+            )
+        );
+        // Malformed after the attributes: still counted, still refused.
+        let mut cut = body.clone();
+        cut.push(0xff);
+        let error = error_of_within(&cut, Encoding::Protobuf, &DecodeLimits::new(10, 4 << 20));
+        assert!(error.contains("would take"), "{error}");
     }
 
-    fn encode_length(length: usize) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        prost::encoding::encode_varint(length as u64, &mut bytes);
+    fn wrap(field: u8, payload: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![field << 3 | 2];
+        prost::encoding::encode_varint(payload.len() as u64, &mut bytes);
+        bytes.extend_from_slice(payload);
         bytes
+    }
+
+    fn error_of_within(body: &[u8], encoding: Encoding, limits: &DecodeLimits) -> String {
+        decode(body, encoding, limits).unwrap_err().to_string()
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {

@@ -13,16 +13,20 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use jiff::Timestamp;
-use sessions_otlp::{Encoding, GunzipError, decode, encode_response, encode_status, gunzip};
+use sessions_otlp::{
+    DecodeLimits, Encoding, GunzipError, decode, encode_response, encode_status, gunzip,
+};
 
 use crate::body::read_body;
 use crate::{ApiError, AppState, query};
 
 /// `POST /v1/logs`. Checks in order: the content type (415), the query
 /// (none allowed, 400), the content coding (415), the body's size and pace
-/// (413, 408), decompression (413 past the body limit, 400), the number of
-/// records (at most the batch limit, 400) and decoding (400). Then every resource and record is applied, and what could not be
-/// is reported in `partial_success`, still with 200.
+/// (413, 408), decompression (413 past the body limit, 400), what the
+/// request would take decoded (records at most the batch limit, lists at
+/// most eight times the body limit, 400) and decoding (400). Then every
+/// resource and record is applied, and what could not be is reported in
+/// `partial_success`, still with 200.
 pub(crate) async fn export(
     request: HttpRequest,
     payload: web::Payload,
@@ -52,10 +56,14 @@ pub(crate) async fn export(
     } else {
         &body
     };
-    // As many records as one append may take: a decoded record is many
-    // times its size on the wire, so the count bounds the memory.
-    let max_records = state.registry.limits().max_batch_entries;
-    let export_request = decode(body, encoding, max_records)
+    // As many records as one append may take, and lists (attributes,
+    // values) in proportion to the body limit: decoded, a message is many
+    // times its size on the wire, so counting first bounds the memory.
+    let limits = DecodeLimits::new(
+        state.registry.limits().max_batch_entries,
+        state.limits.max_body_bytes,
+    );
+    let export_request = decode(body, encoding, &limits)
         .map_err(|error| refuse(ApiError::InvalidBody(error.to_string())))?;
     let outcome = sessions_otlp::export(&state.registry, &export_request, now());
     if outcome.rejected > 0 {
