@@ -8,12 +8,13 @@ use std::process::{Command, Stdio};
 
 use crate::project_root;
 
-const TARGETS: [&str; 5] = [
+const TARGETS: [&str; 6] = [
     "log_json_body",
     "log_text_body",
     "session_body",
     "query_strings",
     "session_id",
+    "otlp_body",
 ];
 
 pub(crate) fn fuzz(seconds: u64) -> Result<(), String> {

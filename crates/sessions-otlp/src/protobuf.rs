@@ -3,13 +3,19 @@
 
 use crate::shape::{Census, Field, Message};
 
-/// How deeply messages may nest, as in prost's decoder, which refuses
-/// deeper ones: the walk recurses and must not run out of stack.
-const MAX_DEPTH: u32 = 100;
+/// How deeply messages (and groups) may nest: the walk recurses and must
+/// not run out of stack. Deeper than prost's own limit of 100, so the walk
+/// never gives up where the decoder would go on.
+const MAX_DEPTH: u32 = 128;
 
 /// Counts the export request in `body`. `Err` with what was counted up to
 /// there when the bytes are not valid wire format (or nest too deeply): a
 /// decoder builds about that much before it finds the fault.
+///
+/// The walk must accept at least what prost accepts, or what follows a
+/// fault it sees alone would be decoded uncounted: it skips unknown fields
+/// of every wire type prost skips, groups included (the `otlp_body` fuzz
+/// target checks decoded requests against the limits).
 pub(crate) fn census(body: &[u8]) -> Result<Census, Census> {
     let mut census = Census::default();
     match count(body, Message::Request, 0, &mut census) {
@@ -44,11 +50,37 @@ fn count(mut bytes: &[u8], message: Message, depth: u32, census: &mut Census) ->
                 }
             }
             5 => bytes = bytes.get(4..)?,
-            // Groups (3, 4) are not used by OTLP; other types do not exist.
+            3 => skip_group(&mut bytes, key >> 3, depth + 1)?,
+            // An end without a start; types 6 and 7 do not exist.
             _ => return None,
         }
     }
     Some(())
+}
+
+/// Skips a group (a deprecated encoding OTLP does not use, but which prost
+/// skips in unknown fields) up to its end, which must carry its `number`.
+fn skip_group(bytes: &mut &[u8], number: u64, depth: u32) -> Option<()> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    loop {
+        let key = read_varint(bytes)?;
+        match key & 7 {
+            0 => {
+                read_varint(bytes)?;
+            }
+            1 => *bytes = bytes.get(8..)?,
+            2 => {
+                let length = usize::try_from(read_varint(bytes)?).ok()?;
+                *bytes = bytes.get(length..)?;
+            }
+            3 => skip_group(bytes, key >> 3, depth + 1)?,
+            4 if key >> 3 == number => return Some(()),
+            5 => *bytes = bytes.get(4..)?,
+            _ => return None,
+        }
+    }
 }
 
 fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
@@ -201,9 +233,30 @@ mod tests {
     }
 
     #[test]
+    fn groups_in_unknown_fields_are_skipped_as_prost_skips_them() {
+        // Found by the `otlp_body` fuzz target: the walk stopped at a group,
+        // prost skipped it and decoded the attributes after it uncounted.
+        let attributes = [0x0a, 0x02, 0x0a, 0x00].repeat(10);
+        let group = [0x73, 0x08, 0x01, 0x7b, 0x7c, 0x74]; // field 14, nested group 15
+        let resource = length_delimited(1, &[&group[..], &attributes].concat());
+        let body = length_delimited(1, &resource);
+        let decoded = ExportLogsServiceRequest::decode(&body[..]).unwrap();
+        let resource = decoded.resource_logs[0].resource.as_ref().unwrap();
+        assert_eq!(resource.attributes.len(), 10);
+        let census = census(&body).unwrap();
+        assert_eq!(
+            census.list_bytes,
+            size_of::<ResourceLogs>() + 10 * size_of::<KeyValue>()
+        );
+        // An end that does not match its start, or no end at all.
+        assert!(super::census(&length_delimited(1, &[0x73, 0x7c])).is_err());
+        assert!(super::census(&length_delimited(1, &[0x73, 0x08, 0x01])).is_err());
+        assert!(super::census(b"\x0c").is_err(), "an end without a start");
+    }
+
+    #[test]
     fn malformed_bytes_are_counted_as_far_as_they_go() {
         assert!(census(b"\x0a\x05\x12").is_err(), "cut short");
-        assert!(census(b"\x0b").is_err(), "a group");
         let mut body = one_record(&[0x32, 0x00].repeat(10));
         body.push(0xff);
         let counted = census(&body).unwrap_err();
