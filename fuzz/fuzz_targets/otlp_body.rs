@@ -28,7 +28,7 @@ fuzz_target!(|input: &[u8]| {
     };
     let limits = DecodeLimits {
         max_records: 8,
-        max_list_bytes: usize::from(*budget) * 64,
+        max_decoded_bytes: usize::from(*budget) * 64,
     };
     let Ok(request) = decode(body, encoding, &limits) else {
         return;
@@ -42,9 +42,9 @@ fuzz_target!(|input: &[u8]| {
     assert!(records <= limits.max_records, "{records} records accepted");
     let list_bytes = request_list_bytes(&request);
     assert!(
-        list_bytes <= limits.max_list_bytes,
+        list_bytes <= limits.max_decoded_bytes,
         "accepted {list_bytes} bytes of lists past the limit of {}",
-        limits.max_list_bytes
+        limits.max_decoded_bytes
     );
 
     // Compared as protobuf bytes, where a NaN equals itself.

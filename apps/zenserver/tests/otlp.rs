@@ -546,8 +546,20 @@ fn hostile_bodies_at_the_default_limits_keep_memory_bounded() {
     let body = format!(
         r#"{{"resourceLogs": [{{"scopeLogs": [{{"logRecords": [{{"attributes": [{attributes}]}}]}}]}}]}}"#
     );
+    // Values twenty arrays deep: serde copies each array value before
+    // reading it, and the copies of the ones around it are still held.
+    let mut value = format!(
+        r#"{{"arrayValue": {{"values": [{}]}}}}"#,
+        vec!["{}"; 150_000].join(",")
+    );
+    for _ in 1..20 {
+        value = format!(r#"{{"arrayValue": {{"values": [{value}]}}}}"#);
+    }
+    let nested = format!(
+        r#"{{"resourceLogs": [{{"scopeLogs": [{{"logRecords": [{{"body": {value}}}]}}]}}]}}"#
+    );
     let before = rss(&server);
-    for _ in 0..4 {
+    for body in [&body, &nested, &body, &nested] {
         let response = export(&server, "application/json", body.as_bytes());
         assert_eq!(response.status, 400, "{}", response.text());
     }

@@ -71,24 +71,26 @@ pub enum GunzipError {
 pub struct DecodeLimits {
     /// Log records, at most.
     pub max_records: usize,
-    /// Bytes the elements of the request's lists (records, attributes,
-    /// values) may take once decoded, at most.
-    pub max_list_bytes: usize,
+    /// Bytes the request may take while it is decoded, at most: the
+    /// elements of its lists (records, attributes, values), and in JSON the
+    /// copies serde makes of nested values on the way.
+    pub max_decoded_bytes: usize,
 }
 
 impl DecodeLimits {
-    /// How many bytes of decoded lists a request may take for each byte
-    /// the body limit allows. In protobuf, an attribute such as
+    /// How many bytes a request may take decoded for each byte the body
+    /// limit allows. In protobuf, an attribute such as
     /// `http.method: GET` takes about three times its size on the wire, the
     /// smallest meaningful one (a one-letter key and a small integer) about
     /// seven times; an empty one, which only an attacker sends, 32 times.
-    pub const LIST_BYTES_PER_BODY_BYTE: usize = 8;
+    pub const DECODED_BYTES_PER_BODY_BYTE: usize = 8;
 
-    /// `max_records` records, and lists in proportion to `max_body_bytes`.
+    /// `max_records` records, and decoded bytes in proportion to
+    /// `max_body_bytes`.
     pub fn new(max_records: usize, max_body_bytes: usize) -> Self {
         Self {
             max_records,
-            max_list_bytes: max_body_bytes.saturating_mul(Self::LIST_BYTES_PER_BODY_BYTE),
+            max_decoded_bytes: max_body_bytes.saturating_mul(Self::DECODED_BYTES_PER_BODY_BYTE),
         }
     }
 
@@ -99,10 +101,10 @@ impl DecodeLimits {
                 limit: self.max_records,
             });
         }
-        if census.list_bytes > self.max_list_bytes {
+        if census.decoded_bytes() > self.max_decoded_bytes {
             return Err(DecodeError::TooLargeDecoded {
-                bytes: census.list_bytes,
-                limit: self.max_list_bytes,
+                bytes: census.decoded_bytes(),
+                limit: self.max_decoded_bytes,
             });
         }
         Ok(())
@@ -115,10 +117,12 @@ impl DecodeLimits {
 ///
 /// The request is counted before anything is decoded (see `shape`): a
 /// decoded message takes many times its size on the wire, so a body within
-/// the size limit could otherwise take hundreds of megabytes. Decoded, a
-/// request takes at most twice `limits.max_list_bytes` (vectors grow by
-/// doubling) plus its strings: no more text than the body, in at most two
-/// allocations per counted element.
+/// the size limit could otherwise take hundreds of megabytes, and in JSON
+/// serde copies every `AnyValue` before reading it (the derived type reads
+/// through `#[serde(flatten)]`), again for each one nested in it. Decoded,
+/// a request takes at most about twice `limits.max_decoded_bytes` (vectors
+/// grow by doubling) plus its strings: no more text than the body, in at
+/// most two allocations per counted element.
 ///
 /// In JSON, unknown fields are ignored, 64-bit integers may be numbers or
 /// strings, and `severityNumber` may also be the enum value's name
@@ -227,7 +231,7 @@ mod tests {
 
     const LIMITS: DecodeLimits = DecodeLimits {
         max_records: 10_000,
-        max_list_bytes: 32 << 20,
+        max_decoded_bytes: 32 << 20,
     };
 
     fn records(request: &ExportLogsServiceRequest) -> &[LogRecord] {
@@ -369,7 +373,7 @@ mod tests {
             .encode_to_vec()
         };
         let limits = DecodeLimits::new(10, 4 << 20);
-        assert_eq!(limits.max_list_bytes, 32 << 20);
+        assert_eq!(limits.max_decoded_bytes, 32 << 20);
         assert!(decode(&records(10), Encoding::Protobuf, &limits).is_ok());
         assert_eq!(
             error_of_within(&records(11), Encoding::Protobuf, &limits),

@@ -5,7 +5,8 @@
 //! A decoded message is many times its size on the wire: an empty attribute
 //! is two bytes of protobuf (or `{}` in JSON) and a 64-byte `KeyValue` in a
 //! vector that may have twice the room. Without counting first, a body
-//! within the size limit could take hundreds of megabytes to decode.
+//! within the size limit could take hundreds of megabytes to decode. JSON
+//! adds what serde copies on the way (counted in `json`).
 
 use std::mem::size_of;
 
@@ -121,13 +122,19 @@ impl Message {
     }
 }
 
-/// What a request will take once decoded: its log records, and the bytes
-/// of the elements of its lists. Messages that are not in a list live in
-/// their parent's struct; strings and bytes take no more than on the wire.
+/// What a request will take once decoded: its log records, the bytes of
+/// the elements of its lists, and the most that decoding holds at once on
+/// the side. Messages that are not in a list live in their parent's
+/// struct; strings and bytes take no more than on the wire.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Census {
     pub(crate) records: usize,
+    /// Bytes of the elements of the request's lists.
     pub(crate) list_bytes: usize,
+    /// The most bytes decoding holds on the side at one time (in JSON, the
+    /// copy serde makes of each `AnyValue` before reading it; nothing in
+    /// protobuf).
+    pub(crate) side_bytes: usize,
 }
 
 impl Census {
@@ -142,6 +149,16 @@ impl Census {
     /// Counts one element of a list of strings.
     pub(crate) fn string(&mut self) {
         self.list_bytes += size_of::<String>();
+    }
+
+    /// Notes that decoding holds `bytes` on the side at one time.
+    pub(crate) fn side(&mut self, bytes: usize) {
+        self.side_bytes = self.side_bytes.max(bytes);
+    }
+
+    /// All the request takes decoded, at its peak.
+    pub(crate) fn decoded_bytes(&self) -> usize {
+        self.list_bytes.saturating_add(self.side_bytes)
     }
 }
 

@@ -19,6 +19,7 @@ use std::fmt;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::shape::{Census, Field, Message};
 use crate::{DecodeError, DecodeLimits};
@@ -47,7 +48,19 @@ struct Scan {
     needs_filling_in: bool,
     /// What the request will take decoded.
     census: Census,
+    /// The copy serde makes of the top-level `AnyValue` being checked.
+    copy_bytes: usize,
 }
+
+/// What the copy of an `AnyValue` costs per entry of a map in it (two
+/// `serde` `Content` values of 32 bytes, in a vector that may have twice
+/// the room), besides the key's and scalar values' text, and per element
+/// of a list in it. The derived `AnyValue` reads through
+/// `#[serde(flatten)]`, which copies the whole value first, and so again
+/// for every `AnyValue` nested in it while the outer copies are still
+/// held: each byte is copied once for every `AnyValue` around it.
+const COPY_ENTRY_BYTES: usize = 128;
+const COPY_ELEMENT_BYTES: usize = 64;
 
 /// Checks that messages are objects and repeated fields arrays, and counts
 /// the elements of the lists.
@@ -57,6 +70,7 @@ fn check_shape(body: &[u8]) -> Result<Scan, serde_json::Error> {
     Check {
         message: Message::Request,
         optional: false,
+        copies: 0,
         scan: &mut scan,
     }
     .deserialize(&mut deserializer)?;
@@ -78,6 +92,8 @@ fn defaulted(message: Message) -> Option<(&'static str, &'static str)> {
 struct Check<'a> {
     message: Message,
     optional: bool,
+    /// How many `AnyValue`s are around this message, each holding a copy.
+    copies: usize,
     scan: &'a mut Scan,
 }
 
@@ -105,18 +121,27 @@ impl<'de> Visitor<'de> for Check<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let top_level_value = self.message == Message::AnyValue && self.copies == 0;
+        if top_level_value {
+            self.scan.copy_bytes = 0;
+        }
+        // Whatever is in an `AnyValue` is in its copy too.
+        let copies = self.copies + usize::from(self.message == Message::AnyValue);
         let defaulted = defaulted(self.message).map(|(key, _)| key);
         let mut has_defaulted = false;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             has_defaulted |= defaulted == Some(key.as_ref());
+            self.scan.copy_bytes += (COPY_ENTRY_BYTES + key.len()) * copies;
             match self.message.json_field(&key) {
                 Field::One(message) => map.next_value_seed(Check {
                     message,
                     optional: true,
+                    copies,
                     scan: self.scan,
                 })?,
                 Field::Many(message) => map.next_value_seed(CheckArray {
                     message,
+                    copies,
                     scan: self.scan,
                 })?,
                 Field::Integer { named } => {
@@ -128,6 +153,10 @@ impl<'de> Visitor<'de> for Check<'_> {
                 Field::Strings => map.next_value_seed(CountStrings {
                     census: &mut self.scan.census,
                 })?,
+                Field::Scalar if copies > 0 => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    self.scan.copy_bytes += raw.get().len() * copies;
+                }
                 Field::Scalar => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -136,6 +165,9 @@ impl<'de> Visitor<'de> for Check<'_> {
         if defaulted.is_some() && !has_defaulted {
             self.scan.needs_filling_in = true;
         }
+        if top_level_value {
+            self.scan.census.side(self.scan.copy_bytes);
+        }
         Ok(())
     }
 }
@@ -143,6 +175,7 @@ impl<'de> Visitor<'de> for Check<'_> {
 /// Checks an array of messages.
 struct CheckArray<'a> {
     message: Message,
+    copies: usize,
     scan: &'a mut Scan,
 }
 
@@ -166,12 +199,14 @@ impl<'de> Visitor<'de> for CheckArray<'_> {
             let element = Check {
                 message: self.message,
                 optional: false,
+                copies: self.copies,
                 scan: &mut *self.scan,
             };
             if seq.next_element_seed(element)?.is_none() {
                 return Ok(());
             }
             self.scan.census.element(self.message);
+            self.scan.copy_bytes += COPY_ELEMENT_BYTES * self.copies;
         }
     }
 }

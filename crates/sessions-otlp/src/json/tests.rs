@@ -199,7 +199,7 @@ fn empty_attributes_cannot_take_a_hundred_times_their_size() {
     );
     let small = DecodeLimits {
         max_records: 10,
-        max_list_bytes: 1 << 20,
+        max_decoded_bytes: 1 << 20,
     };
     let error = decode_json(body.as_bytes(), &small)
         .unwrap_err()
@@ -253,4 +253,44 @@ fn filling_in_copies_the_rest_as_it_was() {
         filled_in(unknown),
         r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":"LOUD","flags":1.5}]}]}]}"#
     );
+}
+
+/// A record whose body is `depth` arrays, one in the other, around a list
+/// of `count` empty values.
+fn nested_body(depth: usize, count: usize) -> String {
+    let mut value = format!(
+        r#"{{"arrayValue": {{"values": [{}]}}}}"#,
+        vec!["{}"; count].join(",")
+    );
+    for _ in 1..depth {
+        value = format!(r#"{{"arrayValue": {{"values": [{value}]}}}}"#);
+    }
+    format!(r#"{{"resourceLogs": [{{"scopeLogs": [{{"logRecords": [{{"body": {value}}}]}}]}}]}}"#)
+}
+
+#[test]
+fn the_copies_serde_makes_of_nested_values_are_counted() {
+    let census = |body: &str| check_shape(body.as_bytes()).unwrap().census;
+    let shallow = census(&nested_body(1, 1_000));
+    let deep = census(&nested_body(10, 1_000));
+    // The same values, nine more lists of one, but each copied ten times.
+    assert_eq!(
+        deep.list_bytes,
+        shallow.list_bytes + 9 * size_of::<opentelemetry_proto::tonic::common::v1::AnyValue>()
+    );
+    assert!(shallow.side_bytes >= 1_000 * COPY_ELEMENT_BYTES);
+    assert!(deep.side_bytes >= 10 * 1_000 * COPY_ELEMENT_BYTES);
+    // Copies are made one top-level value at a time: many small bodies
+    // cost the largest one's copy, not the sum.
+    let record =
+        r#"{"body": {"kvlistValue": {"values": [{"key": "k", "value": {"stringValue": "v"}}]}}}"#;
+    let one = census(&format!(
+        r#"{{"resourceLogs": [{{"scopeLogs": [{{"logRecords": [{record}]}}]}}]}}"#
+    ));
+    let many = census(&format!(
+        r#"{{"resourceLogs": [{{"scopeLogs": [{{"logRecords": [{}]}}]}}]}}"#,
+        vec![record; 100].join(",")
+    ));
+    assert_eq!(many.side_bytes, one.side_bytes);
+    assert!(one.side_bytes > 0);
 }
