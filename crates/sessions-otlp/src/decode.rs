@@ -198,6 +198,7 @@ mod tests {
     use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
     use super::*;
+    use crate::shape::ONE_RECORD_BYTES;
 
     /// The example of the OTLP repository (`examples/logs.json`), with what
     /// the JSON mapping also allows: uppercase hex, an unknown field, a
@@ -383,10 +384,7 @@ mod tests {
         let attributes = [0x32, 0x00].repeat(2_000_000);
         let body = wrap(1, &wrap(2, &wrap(2, &attributes)));
         let error = error_of_within(&body, Encoding::Protobuf, &DecodeLimits::new(10, 4 << 20));
-        let bytes = size_of::<ResourceLogs>()
-            + size_of::<ScopeLogs>()
-            + size_of::<LogRecord>()
-            + 2_000_000 * size_of::<KeyValue>();
+        let bytes = ONE_RECORD_BYTES + 2_000_000 * size_of::<KeyValue>();
         assert_eq!(
             error,
             format!(

@@ -116,6 +116,7 @@ mod tests {
     use prost::Message as _;
 
     use super::*;
+    use crate::shape::ONE_RECORD_BYTES;
 
     fn length_delimited(field: u8, payload: &[u8]) -> Vec<u8> {
         let mut bytes = vec![field << 3 | 2];
@@ -206,9 +207,7 @@ mod tests {
             }],
         };
         let census = census(&request.encode_to_vec()).unwrap();
-        let expected = size_of::<ResourceLogs>()
-            + size_of::<ScopeLogs>()
-            + size_of::<LogRecord>()
+        let expected = ONE_RECORD_BYTES
             + 2 * size_of::<KeyValue>()
             + size_of::<EntityRef>()
             + 3 * size_of::<String>()
@@ -218,17 +217,14 @@ mod tests {
 
     #[test]
     fn empty_attributes_are_counted() {
-        // Two bytes each, 56 decoded: what made counting records alone too
+        // Two bytes each, 64 decoded: what made counting records alone too
         // little.
         let body = one_record(&[0x32, 0x00].repeat(1_000));
         let census = census(&body).unwrap();
         assert_eq!(census.records, 1);
         assert_eq!(
             census.list_bytes,
-            size_of::<ResourceLogs>()
-                + size_of::<ScopeLogs>()
-                + size_of::<LogRecord>()
-                + 1_000 * size_of::<KeyValue>()
+            ONE_RECORD_BYTES + 1_000 * size_of::<KeyValue>()
         );
     }
 

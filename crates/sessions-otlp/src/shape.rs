@@ -162,6 +162,12 @@ impl Census {
     }
 }
 
+/// What the lists of a request of one resource, one scope and one record
+/// take, before anything in the record: the frame most tests count from.
+#[cfg(test)]
+pub(crate) const ONE_RECORD_BYTES: usize =
+    size_of::<ResourceLogs>() + size_of::<ScopeLogs>() + size_of::<LogRecord>();
+
 #[cfg(test)]
 mod tests {
     use super::*;

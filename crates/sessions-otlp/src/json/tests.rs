@@ -3,10 +3,10 @@
 use std::mem::size_of;
 
 use opentelemetry_proto::tonic::common::v1::{EntityRef, KeyValue};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
 use super::fill_in::{fill_in, integral};
 use super::*;
+use crate::shape::ONE_RECORD_BYTES;
 
 fn limits(max_records: usize) -> DecodeLimits {
     DecodeLimits::new(max_records, 4 << 20)
@@ -175,9 +175,7 @@ fn every_list_is_counted() {
     assert_eq!(census.records, 1);
     assert_eq!(
         census.list_bytes,
-        size_of::<ResourceLogs>()
-            + size_of::<ScopeLogs>()
-            + size_of::<LogRecord>()
+        ONE_RECORD_BYTES
             + 3 * size_of::<KeyValue>()
             + size_of::<EntityRef>()
             + 3 * size_of::<String>()
@@ -204,10 +202,7 @@ fn empty_attributes_cannot_take_a_hundred_times_their_size() {
     let error = decode_json(body.as_bytes(), &small)
         .unwrap_err()
         .to_string();
-    let bytes = size_of::<ResourceLogs>()
-        + size_of::<ScopeLogs>()
-        + size_of::<LogRecord>()
-        + 100_000 * size_of::<KeyValue>();
+    let bytes = ONE_RECORD_BYTES + 100_000 * size_of::<KeyValue>();
     assert!(
         error.starts_with(&format!(
             "the request's records, attributes and values would take {bytes} bytes"
