@@ -49,18 +49,11 @@ pub(crate) fn expect_ok(
     path: &str,
     json: &str,
 ) -> anyhow::Result<Vec<u8>> {
-    let (status, body) = request(port, method, path, json)?;
-    if !(200..300).contains(&status) {
-        bail!(
-            "{method} {path}: {status} {}",
-            String::from_utf8_lossy(&body)
-        );
-    }
-    Ok(body)
+    expect_ok_typed(port, method, path, "application/json", json)
 }
 
 /// Like [`request_typed`], failing unless the status is 2xx.
-pub(crate) fn expect_ok_typed(
+fn expect_ok_typed(
     port: u16,
     method: &str,
     path: &str,
@@ -75,4 +68,16 @@ pub(crate) fn expect_ok_typed(
         );
     }
     Ok(answer)
+}
+
+/// Appends `lines` (text, one entry a line) to the log of session `id`.
+pub(crate) fn append_lines(port: u16, id: &str, lines: &str) -> anyhow::Result<()> {
+    expect_ok_typed(
+        port,
+        "POST",
+        &format!("/sessions/{id}/log"),
+        "text/plain",
+        lines,
+    )?;
+    Ok(())
 }

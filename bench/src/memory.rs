@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::json;
 
-use crate::http::{expect_ok, expect_ok_typed};
+use crate::http::{append_lines, expect_ok};
 use crate::reference::{redis, redis_benchmark, redis_cli};
 use crate::report::Report;
 use crate::server::{Server, proc_status_bytes};
@@ -35,13 +35,7 @@ pub(crate) fn run(binary: &Path, report: &mut Report) -> anyhow::Result<()> {
     let before = zen.memory()?.0;
     let lines: String = (0..ENTRIES).map(|_| format!("{MESSAGE}\n")).collect();
     for id in &ids {
-        expect_ok_typed(
-            zen.port,
-            "POST",
-            &format!("/sessions/{id}/log"),
-            "text/plain",
-            &lines,
-        )?;
+        append_lines(zen.port, id, &lines)?;
     }
     std::thread::sleep(Duration::from_millis(500));
     let ours = (zen.memory()?.0 - before) as f64 / (SESSIONS * ENTRIES) as f64;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use crate::http::{expect_ok, request};
+use crate::http::{append_lines, expect_ok, request};
 use crate::reference::{Scratch, nginx, redis, redis_benchmark};
 use crate::report::{Report, percentile};
 use crate::rounds::alternate;
@@ -143,13 +143,7 @@ pub(crate) fn log_read(binary: &Path, report: &mut Report) -> anyhow::Result<()>
     let zen = Server::start(binary, &["--workers", WORKERS])?;
     let id = session(zen.port)?;
     let lines: String = (0..10_000).map(|i| format!("{i} {MESSAGE}\n")).collect();
-    crate::http::expect_ok_typed(
-        zen.port,
-        "POST",
-        &format!("/sessions/{id}/log"),
-        "text/plain",
-        &lines,
-    )?;
+    append_lines(zen.port, &id, &lines)?;
     let url = format!(
         "http://127.0.0.1:{}/sessions/{id}/log?cursor=0&limit=1000",
         zen.port
@@ -185,13 +179,7 @@ pub(crate) fn log_read(binary: &Path, report: &mut Report) -> anyhow::Result<()>
         // Give the poll time to be waiting; vary it so timing does not line up.
         std::thread::sleep(Duration::from_millis(5 + sample % 7));
         let appended = Instant::now();
-        crate::http::expect_ok_typed(
-            zen.port,
-            "POST",
-            &format!("/sessions/{id}/log"),
-            "text/plain",
-            "wake\n",
-        )?;
+        append_lines(zen.port, &id, "wake\n")?;
         let answered = poller
             .join()
             .map_err(|_| anyhow::anyhow!("the poller panicked"))??;
