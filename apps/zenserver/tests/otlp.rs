@@ -15,7 +15,7 @@ use std::io::Write;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::{Value, json};
-use support::{Response, Server};
+use support::{Response, Server, rss};
 
 const INSTANCE: &str = "0123456789abcdef01234567";
 
@@ -147,6 +147,14 @@ fn status_of(bytes: &[u8]) -> (u64, String) {
         }
     }
     status
+}
+
+/// The message of a `google.rpc.Status` in JSON.
+fn json_message(response: &Response) -> String {
+    response.json()["message"]
+        .as_str()
+        .expect("a status message")
+        .to_owned()
 }
 
 /// `ExportLogsServiceResponse`: the partial success's (rejected, message),
@@ -426,24 +434,14 @@ fn undecodable_bodies_are_refused_with_a_status_in_their_encoding() {
         .body(b"{}")
         .send();
     assert_eq!(response.status, 400);
-    assert!(
-        response.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("gzip")
-    );
+    assert!(json_message(&response).contains("gzip"));
     let response = server
         .request("POST", "/v1/logs?debug=1")
         .header("Content-Type", "application/json")
         .body(b"{}")
         .send();
     assert_eq!(response.status, 400);
-    assert!(
-        response.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("debug")
-    );
+    assert!(json_message(&response).contains("debug"));
     assert_eq!(server.visible_state(), json!([]), "nothing was created");
 }
 
@@ -454,12 +452,7 @@ fn bodies_over_the_limit_are_refused_with_413_compressed_or_not() {
     let response = export(&server, "application/json", &large);
     assert_eq!(response.status, 413);
     assert_eq!(response.header("content-type"), Some("application/json"));
-    assert!(
-        response.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("65536")
-    );
+    assert!(json_message(&response).contains("65536"));
 
     // 64 KiB of compressed body is within the limit; what it expands to is
     // not. Multi-member gzip makes a large bomb cheaply.
@@ -496,12 +489,7 @@ fn requests_over_the_batch_limit_are_refused_before_decoding() {
     let records = json!([{}, {}, {}, {}, {}, {}]);
     let response = export_json(&server, &json_request(records));
     assert_eq!(response.status, 400);
-    assert!(
-        response.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("holds 6 log records")
-    );
+    assert!(json_message(&response).contains("holds 6 log records"));
 }
 
 #[test]
@@ -520,12 +508,7 @@ fn lists_that_would_take_too_much_memory_are_refused_before_decoding() {
     let attributes = vec![json!({}); 20_000];
     let response = export_json(&server, &json_request(json!([{"attributes": attributes}])));
     assert_eq!(response.status, 400);
-    assert!(
-        response.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("the limit is 524288 bytes"),
-    );
+    assert!(json_message(&response).contains("the limit is 524288 bytes"));
     assert_eq!(server.visible_state(), json!([]), "nothing was created");
 
     // Attributes as programs write them are far from the limit.
@@ -558,27 +541,13 @@ fn hostile_bodies_at_the_default_limits_keep_memory_bounded() {
     let nested = format!(
         r#"{{"resourceLogs": [{{"scopeLogs": [{{"logRecords": [{{"body": {value}}}]}}]}}]}}"#
     );
-    let before = rss(&server);
+    let before = rss(server.pid());
     for body in [&body, &nested, &body, &nested] {
         let response = export(&server, "application/json", body.as_bytes());
         assert_eq!(response.status, 400, "{}", response.text());
     }
-    let grown = rss(&server).saturating_sub(before);
+    let grown = rss(server.pid()).saturating_sub(before);
     assert!(grown < 64 << 20, "RSS grew by {grown} bytes");
-}
-
-fn rss(server: &Server) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        << 10
 }
 
 #[test]
@@ -588,7 +557,7 @@ fn a_gzip_bomb_keeps_memory_bounded() {
     // all decompressed; the limit stops it at 4 MiB.
     let member = gzip(&vec![b' '; 16 << 20]);
     let bomb: Vec<u8> = member.repeat((4 << 20) / member.len() - 1);
-    let before = rss(&server);
+    let before = rss(server.pid());
     for _ in 0..4 {
         let response = server
             .request("POST", "/v1/logs")
@@ -598,7 +567,7 @@ fn a_gzip_bomb_keeps_memory_bounded() {
             .send();
         assert_eq!(response.status, 413, "{}", response.text());
     }
-    let grown = rss(&server).saturating_sub(before);
+    let grown = rss(server.pid()).saturating_sub(before);
     assert!(grown < 64 << 20, "RSS grew by {grown} bytes");
 }
 
