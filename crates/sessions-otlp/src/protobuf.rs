@@ -30,30 +30,42 @@ fn count(mut bytes: &[u8], message: Message, depth: u32, census: &mut Census) ->
     }
     while !bytes.is_empty() {
         let key = read_varint(&mut bytes)?;
-        match key & 7 {
-            0 => {
-                read_varint(&mut bytes)?;
-            }
-            1 => bytes = bytes.get(8..)?,
-            2 => {
-                let length = usize::try_from(read_varint(&mut bytes)?).ok()?;
-                let field = bytes.get(..length)?;
-                bytes = &bytes[length..];
-                match message.protobuf_field(key >> 3) {
-                    Some(Field::One(inner)) => count(field, inner, depth + 1, census)?,
-                    Some(Field::Many(inner)) => {
-                        census.element(inner);
-                        count(field, inner, depth + 1, census)?;
-                    }
-                    Some(Field::Strings) => census.string(),
-                    _ => {}
-                }
-            }
-            5 => bytes = bytes.get(4..)?,
-            3 => skip_group(&mut bytes, key >> 3, depth + 1)?,
-            // An end without a start; types 6 and 7 do not exist.
-            _ => return None,
+        // Only length-delimited fields hold messages and lists.
+        if key & 7 != 2 {
+            skip_field(&mut bytes, key, depth)?;
+            continue;
         }
+        let length = usize::try_from(read_varint(&mut bytes)?).ok()?;
+        let value = bytes.get(..length)?;
+        bytes = &bytes[length..];
+        match message.protobuf_field(key >> 3) {
+            Some(Field::One(inner)) => count(value, inner, depth + 1, census)?,
+            Some(Field::Many(inner)) => {
+                census.element(inner);
+                count(value, inner, depth + 1, census)?;
+            }
+            Some(Field::Strings) => census.string(),
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+/// Skips the value of the field with `key`, of any wire type prost skips.
+fn skip_field(bytes: &mut &[u8], key: u64, depth: u32) -> Option<()> {
+    match key & 7 {
+        0 => {
+            read_varint(bytes)?;
+        }
+        1 => *bytes = bytes.get(8..)?,
+        2 => {
+            let length = usize::try_from(read_varint(bytes)?).ok()?;
+            *bytes = bytes.get(length..)?;
+        }
+        3 => skip_group(bytes, key >> 3, depth + 1)?,
+        5 => *bytes = bytes.get(4..)?,
+        // An end without a start; types 6 and 7 do not exist.
+        _ => return None,
     }
     Some(())
 }
@@ -66,20 +78,10 @@ fn skip_group(bytes: &mut &[u8], number: u64, depth: u32) -> Option<()> {
     }
     loop {
         let key = read_varint(bytes)?;
-        match key & 7 {
-            0 => {
-                read_varint(bytes)?;
-            }
-            1 => *bytes = bytes.get(8..)?,
-            2 => {
-                let length = usize::try_from(read_varint(bytes)?).ok()?;
-                *bytes = bytes.get(length..)?;
-            }
-            3 => skip_group(bytes, key >> 3, depth + 1)?,
-            4 if key >> 3 == number => return Some(()),
-            5 => *bytes = bytes.get(4..)?,
-            _ => return None,
+        if key & 7 == 4 && key >> 3 == number {
+            return Some(());
         }
+        skip_field(bytes, key, depth)?;
     }
 }
 
