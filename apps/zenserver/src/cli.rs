@@ -6,7 +6,10 @@ use std::time::Duration;
 use clap::Parser;
 use sessions_core::Limits;
 use sessions_core::log::RingLimits;
-use sessions_http::HttpLimits;
+use sessions_http::{ConnectionTimeouts, HttpLimits};
+
+/// How long a kept-alive connection may wait for its next request.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// Tracks the client sessions talking to zenserver (editors, build agents,
 /// CLI tools), keeps their logs in capped in-memory rings, and shows it all in
@@ -60,6 +63,11 @@ pub(crate) struct Cli {
     /// Seconds a whole request body may take, however steadily it trickles.
     #[arg(long, env = "ZEN_BODY_TIMEOUT", default_value_t = 60)]
     pub(crate) body_timeout: u64,
+
+    /// Close a connection whose peer takes no byte of a response for this
+    /// long (like 30s, 2m): a client that stopped reading.
+    #[arg(long, env = "ZEN_WRITE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub(crate) write_timeout: Duration,
 
     /// Longest long poll (`wait`), in seconds; larger values are clamped.
     #[arg(long, env = "ZEN_MAX_WAIT", default_value_t = 60)]
@@ -143,6 +151,14 @@ impl Cli {
 
     pub(crate) fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout.max(1))
+    }
+
+    pub(crate) fn connection_timeouts(&self) -> ConnectionTimeouts {
+        ConnectionTimeouts {
+            request_head: self.request_timeout(),
+            write: self.write_timeout.max(Duration::from_secs(1)),
+            keep_alive: KEEP_ALIVE,
+        }
     }
 }
 

@@ -27,7 +27,7 @@ static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/dashboard_assets.r
 
 /// Registers `/` (a redirect), `/dashboard` and everything under
 /// `/dashboard/`.
-pub(crate) fn configure(dir: Option<PathBuf>) -> impl FnOnce(&mut web::ServiceConfig) {
+pub(crate) fn configure(dir: Option<PathBuf>) -> impl FnOnce(&mut web::ServiceConfig) + 'static {
     move |config| {
         config
             .route("/", web::get().to(|| redirect("/dashboard/")))

@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::HttpServer;
 use anyhow::Context;
 use clap::Parser;
 use sessions_core::{Metadata, NewSession, SessionRegistry};
@@ -121,27 +120,29 @@ async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow
     if !cli.session_ttl.is_zero() {
         actix_web::rt::spawn(end_idle_sessions(Arc::clone(&registry), cli.session_ttl));
     }
-    let connections = Arc::clone(&state.connections);
+    let max_connections = state.connections.max();
     let dashboard_dir = cli.dashboard_dir.clone();
-    let mut server = HttpServer::new(move || {
-        sessions_http::app(Arc::clone(&state))
-            .configure(dashboard::configure(dashboard_dir.clone()))
-    })
-    .on_connect(move |connection, data| {
-        disable_nagle(connection);
-        connections.accept(data);
-    })
-    .client_request_timeout(cli.request_timeout())
-    // A hard stop per worker, well above the limit: connections past the
-    // limit must still be accepted to be told why (503, then closed);
-    // beyond this one they wait in the kernel's backlog.
-    .max_connections(cli.max_connections.saturating_mul(4).saturating_add(1_024))
-    .shutdown_timeout(10)
-    .disable_signals();
+    let timeouts = cli.connection_timeouts();
+    let mut server = actix_web::dev::Server::build()
+        // A hard stop per worker, well above the limit: connections past the
+        // limit must still be accepted to be told why (503, then closed);
+        // beyond this one they wait in the kernel's backlog.
+        .max_concurrent_connections(max_connections.saturating_mul(4).saturating_add(1_024))
+        .backlog(1_024)
+        .shutdown_timeout(10)
+        .disable_signals();
     if let Some(workers) = cli.workers {
         server = server.workers(workers.max(1));
     }
-    let server = server.listen(listener)?.run();
+    let server = server
+        .listen("zenserver", listener, move || {
+            sessions_http::connection_service(
+                Arc::clone(&state),
+                timeouts,
+                dashboard::configure(dashboard_dir.clone()),
+            )
+        })?
+        .run();
     let handle = server.handle();
     actix_web::rt::spawn(async move {
         let signal = shutdown_signal().await;
@@ -151,17 +152,6 @@ async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow
         handle.stop(true).await;
     });
     server.await.context("the server failed")
-}
-
-/// Sends every write at once. With Nagle's algorithm on, a small write that
-/// follows another (a frame after its header, a push after an unacknowledged
-/// one) waits for the peer's delayed ACK: 40 ms on Linux, for every watcher.
-fn disable_nagle(connection: &dyn std::any::Any) {
-    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
-        && let Err(error) = stream.set_nodelay(true)
-    {
-        log::debug!("cannot set TCP_NODELAY: {error}");
-    }
 }
 
 /// Ends sessions that saw no activity for `ttl`, checking a few times per

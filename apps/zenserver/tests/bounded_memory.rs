@@ -90,3 +90,103 @@ fn every_limit_holds_when_driven_past_it() {
         "RSS grew by {grown} bytes, bound {bound}"
     );
 }
+
+/// 2,000 sessions with 4 KB of metadata each: a session list of about 8 MB.
+fn server_with_a_large_list(extra_args: &[&str]) -> Server {
+    let server = Server::start_with(extra_args);
+    let metadata = json!({"blob": "b".repeat(4_000)});
+    for i in 0..2_000 {
+        let response = server.post_json(
+            "/sessions/",
+            &json!({"appname": format!("big-{i}"), "mode": "load", "metadata": metadata}),
+        );
+        assert_eq!(response.status, 201, "{}", response.text());
+    }
+    server
+}
+
+/// Opens a connection, sends `request` and never reads a byte of the answer.
+fn stalled_reader(server: &Server, request: &[u8]) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = server.request("GET", "/").connect();
+    stream.write_all(request).unwrap();
+    stream
+}
+
+fn websocket_upgrade(port: u16) -> Vec<u8> {
+    format!(
+        "GET /sessions/ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// Waits for the server to settle, then reads its RSS.
+fn settled_rss(server: &Server) -> u64 {
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    support::rss(server.pid())
+}
+
+/// Once, every watcher and every reader of the list held a full copy of it in
+/// its connection's write buffer: 300 watchers that never read pinned 2.5 GB.
+#[test]
+fn clients_that_stop_reading_pin_little_memory_and_are_closed() {
+    const MIB: u64 = 1 << 20;
+    let server = server_with_a_large_list(&["--write-timeout", "4s"]);
+    let list = server.get("/sessions/?status=all");
+    assert!(list.body.len() > 8_000_000, "{} bytes", list.body.len());
+    let baseline = settled_rss(&server);
+
+    let upgrade = websocket_upgrade(server.port);
+    let watchers: Vec<_> = (0..300)
+        .map(|_| stalled_reader(&server, &upgrade))
+        .collect();
+    let with_watchers = settled_rss(&server);
+    assert!(
+        with_watchers < baseline + 100 * MIB,
+        "300 stalled watchers: RSS {} MiB -> {} MiB",
+        baseline / MIB,
+        with_watchers / MIB
+    );
+
+    let list_request = server
+        .request("GET", "/sessions/?status=all")
+        .header("Connection", "keep-alive")
+        .to_bytes();
+    let readers: Vec<_> = (0..100)
+        .map(|_| stalled_reader(&server, &list_request))
+        .collect();
+    let with_readers = settled_rss(&server);
+    assert!(
+        with_readers < baseline + 100 * MIB,
+        "and 100 stalled list readers: RSS {} MiB -> {} MiB",
+        baseline / MIB,
+        with_readers / MIB
+    );
+
+    // The server closes every one of them once its socket has taken nothing
+    // for the write timeout, WebSocket or not.
+    support::eventually(
+        std::time::Duration::from_secs(30),
+        "every stalled connection to be closed by the server",
+        || server.get("/health").json()["connections"] == 1,
+    );
+    assert_eq!(server.get("/health").json()["websocket_clients"], 0);
+    drop((watchers, readers));
+    let after = settled_rss(&server);
+    eprintln!(
+        "RSS: {} MiB at the start, {} MiB with 300 stalled watchers, {} MiB with 100 \
+         stalled list readers too, {} MiB after",
+        baseline / MIB,
+        with_watchers / MIB,
+        with_readers / MIB,
+        after / MIB
+    );
+    assert!(
+        after < baseline + 20 * MIB,
+        "after they are gone: RSS {} MiB, {} MiB at the start",
+        after / MIB,
+        baseline / MIB
+    );
+}

@@ -159,3 +159,60 @@ fn sigterm_under_load_finishes_what_is_in_flight_and_exits_cleanly() {
     assert!(status.success(), "exit status {status:?}");
     assert!(completed.load(Ordering::Acquire) > 0);
 }
+
+/// Reads one response from a kept-alive connection: its head, then as many
+/// body bytes as its `Content-Length` says.
+fn read_kept_alive_response(stream: &mut TcpStream) -> support::Response {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        raw.push(byte[0]);
+    }
+    let head = support::parse_response(&raw);
+    let length: usize = head.header("content-length").unwrap().parse().unwrap();
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    raw.extend_from_slice(&body);
+    support::parse_response(&raw)
+}
+
+/// actix times the head of a connection's first request only: after one
+/// response on a kept-alive connection, one byte of the next request held the
+/// connection forever, and as many such connections as the limit locked
+/// everyone out.
+#[test]
+fn every_request_head_on_a_kept_alive_connection_must_arrive_in_time() {
+    let server = Server::start_with(&["--request-timeout", "2", "--max-connections", "20"]);
+    let request = server
+        .request("GET", "/health")
+        .header("Connection", "keep-alive");
+    let stalled: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut stream = request.connect();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .unwrap();
+            stream.write_all(&request.to_bytes()).unwrap();
+            assert_eq!(read_kept_alive_response(&mut stream).status, 200);
+            stream.write_all(b"G").unwrap();
+            stream
+        })
+        .collect();
+    server
+        .get("/health")
+        .assert_problem(503, "connections open, its limit");
+    for mut stream in stalled {
+        // Without a deadline this read would wait for the socket's timeout
+        // and fail.
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut stream, &mut raw).unwrap();
+        assert_eq!(support::parse_response(&raw).status, 408);
+    }
+    eventually(
+        Duration::from_secs(10),
+        "service once they are closed",
+        || server.get("/health").status == 200,
+    );
+}

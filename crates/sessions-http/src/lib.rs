@@ -30,6 +30,7 @@ mod handlers;
 mod live;
 mod log_body;
 mod log_json;
+mod pieces;
 mod problem;
 mod query;
 mod routes;
@@ -44,7 +45,7 @@ use actix_web::{App, web};
 use sessions_core::SessionRegistry;
 
 pub use access::AccessPolicy;
-pub use connections::ConnectionLimit;
+pub use connections::{ConnectionLimit, ConnectionStream, ConnectionTimeouts, connection_service};
 pub use live::LiveUpdates;
 pub use problem::ApiError;
 pub use routes::{ROUTES, Route};
@@ -109,4 +110,5 @@ pub fn app(
         .default_service(web::to(handlers::no_route))
         .wrap(actix_web::middleware::from_fn(access::guard))
         .wrap(actix_web::middleware::from_fn(access::access_log))
+        .wrap(actix_web::middleware::from_fn(connections::track_requests))
 }

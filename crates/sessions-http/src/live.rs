@@ -1,5 +1,6 @@
 //! Live updates: the session list, serialized once per change and shared by
-//! every WebSocket watcher.
+//! every WebSocket watcher (and, through [`ListCache`], by every reader of
+//! `GET /sessions/`).
 //!
 //! One publisher task watches the registry. When something changes it writes
 //! `{"type":"sessions","server":...,"sessions":[...]}` once, into a `Bytes`,
@@ -20,6 +21,10 @@ use tokio::time::Instant;
 
 use crate::wire::session_list_json;
 
+mod list_cache;
+
+pub(crate) use list_cache::ListCache;
+
 /// How long the list may go without a push, at most.
 pub(crate) const MAX_PUSH_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -28,6 +33,7 @@ pub(crate) const MAX_PUSH_INTERVAL: Duration = Duration::from_secs(5);
 pub struct LiveUpdates {
     registry: Arc<SessionRegistry>,
     feed: SnapshotFeed,
+    lists: ListCache,
     watchers: AtomicUsize,
     closing: AtomicBool,
     /// Notified when `closing` is set.
@@ -106,6 +112,17 @@ impl SnapshotFeed {
         self.pushed.listen()
     }
 
+    /// Replaces the latest list with a newer one of the same push, for the
+    /// watchers that connect from now on; those that had this push already
+    /// get the change with the next one.
+    fn refresh(&self, version: u64, list: List) {
+        let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        if version > latest.version {
+            latest.version = version;
+            latest.list = list;
+        }
+    }
+
     fn push(&self, version: u64, heartbeat: bool, list: List) {
         {
             let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
@@ -124,6 +141,7 @@ impl LiveUpdates {
         let version = registry.change_version();
         let list = serialize(&registry);
         Arc::new(LiveUpdates {
+            lists: ListCache::new(Arc::clone(&registry)),
             registry,
             feed: SnapshotFeed {
                 latest: Mutex::new(Snapshot {
@@ -145,19 +163,24 @@ impl LiveUpdates {
     }
 
     /// The list a new watcher starts with: the latest push if it is current,
-    /// else a fresh one (serialized for this watcher alone), so that nobody
-    /// starts with a list up to one push interval old.
+    /// else a fresh one, so that nobody starts with a list up to one push
+    /// interval old. The fresh list replaces the feed's, so that watchers
+    /// connecting together share it: once, each of them serialized its own,
+    /// and 300 of them held 300 copies.
     pub(crate) fn first_list(&self) -> Snapshot {
         let latest = self.feed.latest();
         let version = self.registry.change_version();
         if latest.version == version {
             return latest;
         }
-        Snapshot {
-            list: serialize(&self.registry),
-            version,
-            ..latest
-        }
+        self.feed.refresh(version, serialize(&self.registry));
+        self.feed.latest()
+    }
+
+    /// `{"sessions":[...]}` for `GET /sessions/?status=`, shared by every
+    /// request made while the registry does not change.
+    pub(crate) fn list_json(&self, filter: StatusFilter) -> Bytes {
+        self.lists.get(filter)
     }
 
     /// Watchers connected now.

@@ -8,11 +8,13 @@ pub(crate) mod ws;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use sessions_core::SessionId;
 
 use crate::ApiError;
+use crate::pieces::Pieces;
 
 /// The `{id}` of the path, parsed once here at the edge.
 fn session_id(request: &HttpRequest) -> Result<SessionId, ApiError> {
@@ -24,11 +26,12 @@ fn json_response(status: StatusCode, value: &impl Serialize) -> HttpResponse {
     json_bytes(status, serde_json::to_vec(value).unwrap_or_default())
 }
 
-/// A response of JSON already written.
-fn json_bytes(status: StatusCode, body: Vec<u8>) -> HttpResponse {
+/// A response of JSON already written; large ones go out in pieces, so the
+/// connection never copies them whole (see `pieces.rs`).
+fn json_bytes(status: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(ContentType::json())
-        .body(body)
+        .body(Pieces::new(body.into()))
 }
 
 /// Answers requests for paths that have no route.

@@ -7,7 +7,7 @@ use sessions_core::{Session, Upserted};
 
 use super::{json_bytes, session_id};
 use crate::body::read_body;
-use crate::wire::{MetadataPatchBody, SessionBody, session_json, session_list_json};
+use crate::wire::{MetadataPatchBody, SessionBody, session_json};
 use crate::{ApiError, AppState, query};
 
 /// `GET /sessions/?status=active|ended|all`.
@@ -16,8 +16,7 @@ pub(crate) async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query::list_query(request.query_string())?;
-    let sessions = state.registry.list(filter);
-    Ok(json_bytes(StatusCode::OK, session_list_json(&sessions)))
+    Ok(json_bytes(StatusCode::OK, state.live.list_json(filter)))
 }
 
 /// `POST /sessions/`: creates a session with a minted id.

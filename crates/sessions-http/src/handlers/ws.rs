@@ -20,7 +20,9 @@ use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use event_listener::EventListener;
 use tokio::time::Instant;
 
+use crate::connections::ConnectionActivity;
 use crate::live::{List, LiveUpdates, Snapshot, WatcherGuard};
+use crate::pieces::Pieces;
 use crate::{ApiError, AppState, query};
 
 /// Largest frame a client may send; anything it sends is ignored anyway.
@@ -29,6 +31,9 @@ const MAX_CLIENT_FRAME: usize = 4 << 10;
 const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// A client not heard from (pong or anything else) for this long is closed.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
+/// How long a client that stopped answering pings has to take its close
+/// frame before its connection is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// Messages a client may send in a burst, and per second after it.
 const MESSAGE_BURST: f64 = 100.0;
 const MESSAGES_PER_SECOND: f64 = 20.0;
@@ -44,7 +49,14 @@ pub(crate) async fn connect(
     let live = Arc::clone(&state.live);
     let watcher = live.watcher();
     let messages = messages.max_frame_size(MAX_CLIENT_FRAME);
-    actix_web::rt::spawn(converse(session, messages, Arc::clone(&live), watcher));
+    let connection = request.conn_data::<Arc<ConnectionActivity>>().cloned();
+    actix_web::rt::spawn(converse(
+        session,
+        messages,
+        Arc::clone(&live),
+        watcher,
+        connection,
+    ));
     let first = live.first_list();
     let deflate = offers_permessage_deflate(&request);
     let mut response =
@@ -81,12 +93,14 @@ fn offers_permessage_deflate(request: &HttpRequest) -> bool {
 
 /// Reads what the client sends until the connection ends: answers pings,
 /// pings the client, ignores messages (closing a client that floods), and
-/// closes normally when the server shuts down.
+/// closes normally when the server shuts down. A client that stopped
+/// answering pings has its `connection` dropped at once.
 async fn converse(
     mut session: Session,
     mut messages: MessageStream,
     live: Arc<LiveUpdates>,
     _watcher: WatcherGuard,
+    connection: Option<Arc<ConnectionActivity>>,
 ) {
     let mut last_heard = Instant::now();
     let mut allowance = MESSAGE_BURST;
@@ -129,10 +143,20 @@ async fn converse(
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > CLIENT_TIMEOUT {
-                    break Some(CloseReason {
+                    let reason = CloseReason {
                         code: CloseCode::Away,
                         description: Some("no answer to pings".into()),
-                    });
+                    };
+                    // A peer that stopped answering may have stopped reading
+                    // too, and then the close frame waits behind a list it
+                    // never takes: after a grace, the connection is dropped
+                    // with everything it holds.
+                    let _ = tokio::time::timeout(CLOSE_GRACE, session.close(Some(reason))).await;
+                    tokio::time::sleep(CLOSE_GRACE).await;
+                    if let Some(connection) = &connection {
+                        connection.abort();
+                    }
+                    return;
                 }
                 if session.ping(b"").await.is_err() {
                     return;
@@ -154,7 +178,8 @@ async fn converse(
 ///
 /// The list is pulled when the connection polls for more, that is when its
 /// socket took what it had; so at most one list is ever pending per client,
-/// and it is shared, not copied.
+/// and it is shared, not copied: the connection gets it a piece of at most
+/// 64 KiB at a time.
 pub(crate) struct WatcherBody {
     control: BoxBody,
     live: Arc<LiveUpdates>,
@@ -166,8 +191,9 @@ pub(crate) struct WatcherBody {
     sent_version: u64,
     /// The frame to write before any other.
     first: Option<(Bytes, Bytes)>,
-    /// The payload of a list whose frame header was just written.
-    pending: Option<Bytes>,
+    /// The rest of the payload of a list whose frame header was written,
+    /// handed out a piece at a time.
+    pending: Option<Pieces>,
     listener: Option<EventListener>,
 }
 
@@ -219,12 +245,14 @@ impl MessageBody for WatcherBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
-        // A frame's payload follows its header before anything else.
-        if let Some(payload) = this.pending.take() {
-            return Poll::Ready(Some(Ok(payload)));
+        // A frame's payload follows its header before anything else, control
+        // frames included: they may not go inside another frame.
+        if let Some(piece) = this.pending.as_mut().and_then(Pieces::next_piece) {
+            return Poll::Ready(Some(Ok(piece)));
         }
+        this.pending = None;
         if let Some((header, payload)) = this.first.take() {
-            this.pending = Some(payload);
+            this.pending = Some(Pieces::new(payload));
             return Poll::Ready(Some(Ok(header)));
         }
         match Pin::new(&mut this.control).poll_next(cx) {
@@ -247,7 +275,7 @@ impl MessageBody for WatcherBody {
                 this.sent_version = latest.version;
                 this.listener = None;
                 let (header, payload) = this.frame(&latest.list);
-                this.pending = Some(payload);
+                this.pending = Some(Pieces::new(payload));
                 return Poll::Ready(Some(Ok(header)));
             }
             this.sent = latest.push;

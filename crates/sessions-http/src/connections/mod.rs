@@ -7,10 +7,18 @@
 //! taken at accept time and kept with the connection, so a connection is
 //! either served or refused for its whole life.
 
+mod activity;
+mod service;
+mod stream;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::dev::Extensions;
+
+pub(crate) use activity::{ConnectionActivity, track_requests};
+pub use service::connection_service;
+pub use stream::{ConnectionStream, ConnectionTimeouts};
 
 /// How many connections are open, and how many may be.
 #[derive(Debug)]
