@@ -7,7 +7,6 @@
 //! should grow into either.
 
 mod cli;
-mod dashboard;
 mod log_bridge;
 
 use std::net::{SocketAddr, TcpListener};
@@ -139,7 +138,7 @@ async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow
             sessions_http::connection_service(
                 Arc::clone(&state),
                 timeouts,
-                dashboard::configure(dashboard_dir.clone()),
+                sessions_http::dashboard(dashboard_dir.clone()),
             )
         })?
         .run();

@@ -113,3 +113,61 @@ fn a_dashboard_folder_on_disk_replaces_the_embedded_copy() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A symbolic link in the folder once served whatever it pointed to:
+/// `/dashboard/link/passwd` was `/etc/passwd`.
+#[cfg(unix)]
+#[test]
+fn a_dashboard_folder_serves_only_the_files_inside_it() {
+    let base = std::env::temp_dir().join(format!("zenserver-links-{}", std::process::id()));
+    let dir = base.join("web");
+    let outside = base.join("secret");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>inside</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("sub/page.js"), "export {};").unwrap();
+    std::fs::write(dir.join(".hidden"), "hidden").unwrap();
+    std::fs::write(outside.join("passwd"), "root:x:0:0").unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("link")).unwrap();
+    std::os::unix::fs::symlink(outside.join("passwd"), dir.join("passwd.js")).unwrap();
+    std::os::unix::fs::symlink(dir.join("sub/page.js"), dir.join("alias.js")).unwrap();
+    let server = Server::start_with(&["--dashboard-dir", dir.to_str().unwrap()]);
+
+    for path in [
+        "/dashboard/link/passwd",
+        "/dashboard/passwd.js",
+        "/dashboard/.hidden",
+        "/dashboard/sub/../../secret/passwd",
+        "/dashboard/%2e%2e/secret/passwd",
+        "/dashboard/link/",
+    ] {
+        let response = server.get(path);
+        response.assert_problem(404, "no endpoint at");
+        assert!(!response.text().contains("root:"), "{path}");
+    }
+    assert_eq!(server.get("/dashboard/sub/page.js").text(), "export {};");
+    assert_eq!(
+        server.get("/dashboard/alias.js").text(),
+        "export {};",
+        "a link that stays inside is fine"
+    );
+    assert!(server.get("/dashboard/").text().contains("inside"));
+    drop(server);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn other_methods_get_405_with_allow_as_problems() {
+    for args in [&[][..], &["--dashboard-dir", "../../web"][..]] {
+        let server = Server::start_with(args);
+        for path in ["/", "/dashboard", "/dashboard/", "/dashboard/app.js"] {
+            let response = server.request("POST", path).send();
+            response.assert_problem(405, "POST is not allowed here");
+            assert_eq!(response.header("allow"), Some("GET"), "{path}");
+        }
+    }
+}

@@ -183,3 +183,64 @@ fn every_response_carries_the_security_headers() {
         Some("same-origin")
     );
 }
+
+/// actix-ws upgrades on `Upgrade: websocket, foo`, which the Origin check
+/// once let by because it looked for exactly `websocket`.
+#[test]
+fn the_live_list_checks_origin_however_upgrade_is_spelled() {
+    let server = Server::start();
+    for upgrade in [
+        None,
+        Some("websocket"),
+        Some("websocketX"),
+        Some("websocket, foo"),
+        Some("WebSocket"),
+    ] {
+        let mut request = server
+            .request("GET", "/sessions/ws")
+            .header("Origin", "http://evil.example")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("Sec-WebSocket-Version", "13");
+        if let Some(upgrade) = upgrade {
+            request = request.header("Upgrade", upgrade);
+        }
+        request
+            .send()
+            .assert_problem(403, "origin `http://evil.example` are not allowed");
+    }
+}
+
+#[test]
+fn a_header_the_checks_read_must_come_once() {
+    let server = Server::start();
+    let own_host = format!("127.0.0.1:{}", server.port);
+    let own_origin = format!("http://{own_host}");
+    let before = server.visible_state();
+    for (name, first, second) in [
+        ("Host", own_host.as_str(), "evil.example"),
+        ("Origin", own_origin.as_str(), "http://evil.example"),
+        ("Sec-Fetch-Site", "same-origin", "cross-site"),
+    ] {
+        let mut request = server.request("POST", "/sessions/");
+        if name != "Host" {
+            request = request.header("Host", &own_host);
+        }
+        let response = request
+            .header(name, first)
+            .header(name, second)
+            .json(&json!({"appname": "twice", "mode": "m"}))
+            .send();
+        if name == "Host" {
+            // The HTTP layer refuses it before the app sees it, as RFC 9112
+            // asks, with a bare 400 like its other refusals of a head.
+            assert_eq!(response.status, 400, "{}", response.text());
+        } else {
+            response.assert_problem(
+                400,
+                &format!("more than one `{}` header", name.to_lowercase()),
+            );
+        }
+    }
+    assert_eq!(server.visible_state(), before);
+}

@@ -35,6 +35,14 @@ pub enum ValidationError {
     },
     #[error("`metadata` is {bytes} bytes as compact JSON; the limit is {limit} bytes")]
     MetadataTooLarge { bytes: usize, limit: usize },
+    #[error("`metadata` nests {depth} levels deep; the limit is {limit}")]
+    MetadataTooDeep { depth: usize, limit: usize },
+    #[error("entry {index}: `data` nests {depth} levels deep; the limit is {limit}")]
+    DataTooDeep {
+        index: usize,
+        depth: usize,
+        limit: usize,
+    },
     #[error("entry {index}: `message` is {bytes} bytes long; the limit is {limit} bytes")]
     MessageTooLong {
         index: usize,

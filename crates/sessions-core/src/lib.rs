@@ -27,7 +27,7 @@ mod session;
 
 pub use error::{RegistryError, ValidationError};
 pub use id::{IdMinter, ParseSessionIdError, SessionId};
-pub use limits::Limits;
+pub use limits::{Limits, MAX_JSON_DEPTH, json_depth};
 pub use merge_patch::{merge_patch, merge_patch_object};
 pub use registry::{SessionRegistry, Upserted, Waiter};
 pub use session::{

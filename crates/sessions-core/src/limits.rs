@@ -39,3 +39,62 @@ impl Default for Limits {
         }
     }
 }
+
+/// How deep `metadata` and entry `data` may nest arrays and objects, the
+/// object itself being level 1.
+///
+/// Readers must be able to take what the server gives out: a session list
+/// wraps metadata in three more levels (`{"sessions":[{"metadata":...}]}`),
+/// and a log read wraps data the same way; 64 + 3 stays well within the 128
+/// levels serde_json (and so `sessions-client`) parses by default. Once, the
+/// server took metadata 125 deep, and then nobody could list sessions.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// How deep `json` nests arrays and objects (0 for a scalar). Written for
+/// compact JSON the server made itself, so it only has to skip strings.
+pub fn json_depth(json: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_arrays_and_objects_but_not_strings() {
+        for (json, expected) in [
+            ("1", 0),
+            ("{}", 1),
+            (r#"{"a":[1,{"b":[]}]}"#, 4),
+            (r#"{"a":"[[[{{{\"]]]"}"#, 1),
+            (r#"{"a":"\\","b":[[]]}"#, 3),
+            (r#"[{}, {}, [{}]]"#, 3),
+        ] {
+            assert_eq!(json_depth(json), expected, "{json}");
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use sessions_log::LogSummary;
 
-use crate::{Limits, SessionId, ValidationError};
+use crate::{Limits, MAX_JSON_DEPTH, SessionId, ValidationError, json_depth};
 
 /// A session's free-form properties: a JSON object.
 pub type Metadata = serde_json::Map<String, serde_json::Value>;
@@ -199,7 +199,8 @@ impl Default for CompactMetadata {
     }
 }
 
-/// Encodes metadata, refusing it when its compact JSON is over the limit.
+/// Encodes metadata, refusing it when its compact JSON is over the limit or
+/// nests deeper than [`MAX_JSON_DEPTH`].
 pub(crate) fn encode_metadata(
     metadata: &Metadata,
     limits: &Limits,
@@ -209,6 +210,13 @@ pub(crate) fn encode_metadata(
         return Err(ValidationError::MetadataTooLarge {
             bytes: encoded.len(),
             limit: limits.max_metadata_bytes,
+        });
+    }
+    let depth = json_depth(encoded.as_json());
+    if depth > MAX_JSON_DEPTH {
+        return Err(ValidationError::MetadataTooDeep {
+            depth,
+            limit: MAX_JSON_DEPTH,
         });
     }
     Ok(encoded)

@@ -22,6 +22,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
 use crate::connections::ConnectionSlot;
+use crate::dashboard::DASHBOARD_PATH;
+use crate::routes::WEBSOCKET_PATH;
 use crate::{ApiError, AppState};
 
 /// The Host, Origin and token rules, worked out once at start-up.
@@ -86,9 +88,10 @@ impl AccessPolicy {
         query: &str,
         headers: &HeaderMap,
     ) -> Result<(), ApiError> {
+        check_single_values(headers)?;
         self.check_host(headers)?;
         self.check_token(path, query, headers)?;
-        self.check_origin(method, headers)
+        self.check_origin(method, path, headers)
     }
 
     /// The `Host` header, compared by name with the port ignored. A request
@@ -108,15 +111,21 @@ impl AccessPolicy {
         }
     }
 
-    /// Requests that change state, and WebSocket upgrades, must not come from
-    /// another site: a foreign `Origin`, or `Sec-Fetch-Site` saying
-    /// `cross-site` or `same-site`, is refused. Origins are compared exactly.
-    fn check_origin(&self, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
-        let is_upgrade = headers
-            .get(header::UPGRADE)
-            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    /// Requests that change state, and every request to the live list (or
+    /// asking for any upgrade), must not come from another site: a foreign
+    /// `Origin`, or `Sec-Fetch-Site` saying `cross-site` or `same-site`, is
+    /// refused. Origins are compared exactly. Which requests are checked
+    /// never depends on how the `Upgrade` header is spelled: actix-ws
+    /// accepted `websocket, foo`, which a check for `websocket` let by.
+    fn check_origin(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Result<(), ApiError> {
+        let watches_live = path == WEBSOCKET_PATH || headers.contains_key(header::UPGRADE);
         let changes_state = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if !changes_state && !is_upgrade {
+        if !changes_state && !watches_live {
             return Ok(());
         }
         if let Some(origin) = headers.get(header::ORIGIN) {
@@ -186,6 +195,24 @@ impl AccessPolicy {
     }
 }
 
+/// The headers the checks read must say one thing: with two `Host`, `Origin`
+/// or `Sec-Fetch-Site` values, which one a check reads and which one some
+/// other part of the stack reads could differ.
+fn check_single_values(headers: &HeaderMap) -> Result<(), ApiError> {
+    for name in [
+        header::HOST,
+        header::ORIGIN,
+        HeaderName::from_static("sec-fetch-site"),
+    ] {
+        if headers.get_all(&name).nth(1).is_some() {
+            return Err(ApiError::InvalidHeader(format!(
+                "the request has more than one `{name}` header; send one"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The credentials of `Bearer <token>`; the scheme is case-insensitive
 /// (RFC 9110).
 fn bearer_token(value: &str) -> Option<&str> {
@@ -193,9 +220,14 @@ fn bearer_token(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Paths anyone on an allowed host may fetch without a token.
+/// Paths anyone on an allowed host may fetch without a token: the health
+/// check and the dashboard's static files, which ask for the token.
 fn is_public_path(path: &str) -> bool {
-    path == "/" || path == "/health" || path == "/dashboard" || path.starts_with("/dashboard/")
+    path == "/"
+        || path == "/health"
+        || path
+            .strip_prefix(DASHBOARD_PATH)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The host name of a `Host` header value: port dropped, brackets of an IPv6

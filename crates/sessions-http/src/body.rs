@@ -4,15 +4,58 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut, Payload};
 use futures_util::StreamExt;
+use sessions_otlp::GunzipError;
 
 use crate::{ApiError, HttpLimits};
+
+/// Reads the whole body as [`read_body`] does and undoes its
+/// `Content-Encoding`: none (or `identity`) as it is, gzip decompressed within
+/// the same size limit (past it, 413); any other coding is refused (415)
+/// before the body is read. Every route that reads a body reads it here, so
+/// none takes a compressed body for text.
+pub(crate) async fn read_content(
+    request: &HttpRequest,
+    payload: Payload,
+    limits: &HttpLimits,
+) -> Result<Bytes, ApiError> {
+    let gzipped = is_gzipped(request)?;
+    let body = read_body(request, payload, limits).await?;
+    if !gzipped {
+        return Ok(body);
+    }
+    let limit = limits.max_body_bytes;
+    match sessions_otlp::gunzip(&body, limit) {
+        Ok(decompressed) => Ok(Bytes::from(decompressed)),
+        Err(GunzipError::TooLarge { limit }) => Err(ApiError::DecompressedBodyTooLarge { limit }),
+        Err(other) => Err(ApiError::InvalidBody(other.to_string())),
+    }
+}
+
+/// Whether the body is gzip-compressed; 415 for a coding the server does not
+/// know.
+fn is_gzipped(request: &HttpRequest) -> Result<bool, ApiError> {
+    let Some(value) = request.headers().get(header::CONTENT_ENCODING) else {
+        return Ok(false);
+    };
+    let coding = value.to_str().unwrap_or("(not text)").trim();
+    if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+        Ok(true)
+    } else if coding.is_empty() || coding.eq_ignore_ascii_case("identity") {
+        Ok(false)
+    } else {
+        let shown: String = coding.chars().take(100).collect();
+        Err(ApiError::UnsupportedMediaType(format!(
+            "content encoding `{shown}` is not supported; send the body as it is or with gzip"
+        )))
+    }
+}
 
 /// Reads the whole body. A `Content-Length` over the limit is refused before
 /// reading anything; a body that grows past it, or stalls between two chunks
 /// for longer than allowed, is refused as soon as that happens. A client that
 /// disconnects mid-body gets an error here, so nothing half-read is ever
 /// applied.
-pub(crate) async fn read_body(
+async fn read_body(
     request: &HttpRequest,
     mut payload: Payload,
     limits: &HttpLimits,
@@ -108,5 +151,34 @@ impl LogBodyKind {
                 "content type `{text}` is not supported here; send text/plain (one entry per line) or application/json"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn check_coding(content_encoding: Option<&str>, expected: Option<bool>) {
+        let mut request = TestRequest::post();
+        if let Some(value) = content_encoding {
+            request = request.insert_header((header::CONTENT_ENCODING, value));
+        }
+        let gzipped = is_gzipped(&request.to_http_request()).ok();
+        assert_eq!(gzipped, expected, "{content_encoding:?}");
+    }
+
+    #[test]
+    fn content_codings_are_gzip_or_nothing() {
+        check_coding(None, Some(false));
+        check_coding(Some("identity"), Some(false));
+        check_coding(Some(""), Some(false));
+        check_coding(Some("gzip"), Some(true));
+        check_coding(Some("GZIP"), Some(true));
+        check_coding(Some("x-gzip"), Some(true));
+        check_coding(Some("deflate"), None);
+        check_coding(Some("br"), None);
+        check_coding(Some("gzip, gzip"), None);
     }
 }

@@ -23,16 +23,19 @@
 mod access;
 mod body;
 mod connections;
+mod dashboard;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod handlers;
+mod json_numbers;
 mod live;
 mod log_body;
 mod log_json;
 mod pieces;
 mod problem;
 mod query;
+mod rfc3339;
 mod routes;
 mod wire;
 
@@ -46,6 +49,7 @@ use sessions_core::SessionRegistry;
 
 pub use access::AccessPolicy;
 pub use connections::{ConnectionLimit, ConnectionStream, ConnectionTimeouts, connection_service};
+pub use dashboard::dashboard;
 pub use live::LiveUpdates;
 pub use problem::ApiError;
 pub use routes::{ROUTES, Route};

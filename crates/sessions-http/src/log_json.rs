@@ -10,8 +10,12 @@ use std::fmt;
 
 use jiff::Timestamp;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use sessions_core::Metadata;
 use sessions_core::log::{EntryData, Level, NewEntry};
+
+use crate::json_numbers::check_numbers;
+use crate::rfc3339::parse_timestamp;
 
 /// Parses a JSON log body (UTF-8 text that starts like an object). Entries
 /// without a level get `default_level`; without a timestamp, `now`. The
@@ -43,17 +47,6 @@ pub(crate) fn parse(
             "the body is not a JSON object: {error}; send one entry object or {{\"entries\": [...]}}"
         ),
     })
-}
-
-/// RFC 3339, kept to the millisecond like every timestamp of the model.
-pub(crate) fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
-    let parsed: Timestamp = text.parse().map_err(|error| {
-        format!(
-            "`timestamp` `{}` is not an RFC 3339 timestamp such as 2026-01-02T03:04:05.678Z ({error})",
-            text.chars().take(60).collect::<String>()
-        )
-    })?;
-    Timestamp::from_millisecond(parsed.as_millisecond()).map_err(|error| error.to_string())
 }
 
 /// What was wrong, found while parsing.
@@ -214,8 +207,23 @@ impl Fields {
                 self.level = Some(level.map(|LevelName(level)| level));
             }
             Key::Data => {
-                let data = map.next_value::<Option<Metadata>>().map_err(in_entry)?;
-                self.data = Some(data.as_ref().map(EntryData::from_object));
+                // Read as text first: its numbers are checked there, where
+                // they still say exactly what the client sent.
+                let raw = map.next_value::<Option<&RawValue>>().map_err(in_entry)?;
+                let data = match raw {
+                    None => None,
+                    Some(raw) => {
+                        check_numbers(raw.get().as_bytes()).map_err(entry_fault)?;
+                        let data: Metadata = serde_json::from_str(raw.get()).map_err(|error| {
+                            // The position would be within `data`, not the body.
+                            let error = error.to_string();
+                            let fault = error.split(" at line ").next().unwrap_or_default();
+                            entry_fault(fault.to_owned())
+                        })?;
+                        Some(EntryData::from_object(&data))
+                    }
+                };
+                self.data = Some(data);
             }
             _ => {
                 let text = map.next_value::<Option<&str>>().map_err(in_entry)?;

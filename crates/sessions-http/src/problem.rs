@@ -20,6 +20,9 @@ pub enum ApiError {
     /// fields, invalid UTF-8.
     #[error("{0}")]
     InvalidBody(String),
+    /// A header the server cannot read one way only (repeated, say).
+    #[error("{0}")]
+    InvalidHeader(String),
     #[error("query parameter `{parameter}`: {reason}")]
     InvalidQuery { parameter: String, reason: String },
     #[error("the body is larger than the limit of {limit} bytes")]
@@ -69,6 +72,7 @@ impl ResponseError for ApiError {
             },
             ApiError::InvalidId(_)
             | ApiError::InvalidBody(_)
+            | ApiError::InvalidHeader(_)
             | ApiError::InvalidQuery { .. }
             | ApiError::NotAWebSocket(_) => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge { .. } | ApiError::DecompressedBodyTooLarge { .. } => {

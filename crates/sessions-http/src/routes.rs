@@ -12,12 +12,15 @@ pub struct Route {
     pub path: &'static str,
 }
 
+/// The live session list, a WebSocket.
+pub(crate) const WEBSOCKET_PATH: &str = "/sessions/ws";
+
 /// Every route [`configure`] registers. `/sessions` without the slash is an
 /// alias of `/sessions/` and not listed separately.
 pub const ROUTES: &[Route] = &[
     route("GET", "/sessions/"),
     route("POST", "/sessions/"),
-    route("GET", "/sessions/ws"),
+    route("GET", WEBSOCKET_PATH),
     route("GET", "/sessions/{id}"),
     route("POST", "/sessions/{id}"),
     route("PUT", "/sessions/{id}"),
@@ -42,7 +45,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         )
         // Before `/sessions/{id}`, which would take `ws` for an id.
         .service(
-            web::resource("/sessions/ws")
+            web::resource(WEBSOCKET_PATH)
                 .route(web::get().to(ws::connect))
                 .default_service(web::to(method_not_allowed("GET"))),
         )

@@ -8,6 +8,7 @@ use sessions_core::log::{EntryRef, LogRead, LogSummary};
 use sessions_core::{Metadata, NewSession, Session, SessionUpdate, ValidationError};
 
 use crate::ApiError;
+use crate::json_numbers::check_numbers;
 
 /// A session as JSON:
 /// `{"id","appname","mode","jobid","metadata","created","updated","ended","status","server","log"}`.
@@ -311,6 +312,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) -> Re
     };
     let text = std::str::from_utf8(body).map_err(|error| invalid(&error))?;
     require_object(text).map_err(|error| invalid(&error))?;
+    check_numbers(body).map_err(|error| invalid(&error))?;
     serde_json::from_str(text).map_err(|error| invalid(&error))
 }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use sessions_log::{AppendOutcome, LogRead, NewEntry, ReadRequest};
 
 use super::{SessionRegistry, Waiter, now};
-use crate::{RegistryError, SessionId, ValidationError};
+use crate::{MAX_JSON_DEPTH, RegistryError, SessionId, ValidationError, json_depth};
 
 impl SessionRegistry {
     /// Appends a batch to an active session's log: all of it, or nothing when
@@ -52,6 +52,17 @@ impl SessionRegistry {
                     index,
                     bytes: entry.message.len(),
                     limit: self.limits.max_message_bytes,
+                });
+            }
+            let depth = entry
+                .data
+                .as_ref()
+                .map_or(0, |data| json_depth(data.as_json()));
+            if depth > MAX_JSON_DEPTH {
+                return Err(ValidationError::DataTooDeep {
+                    index,
+                    depth,
+                    limit: MAX_JSON_DEPTH,
                 });
             }
         }

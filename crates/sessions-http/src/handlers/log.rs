@@ -7,7 +7,7 @@ use sessions_core::SessionId;
 use sessions_core::log::ReadRequest;
 
 use super::{json_bytes, json_response, session_id};
-use crate::body::{LogBodyKind, read_body};
+use crate::body::{LogBodyKind, read_content};
 use crate::log_body::{parse_json, parse_text};
 use crate::wire::{AppendedJson, log_read_json};
 use crate::{ApiError, AppState, query};
@@ -60,7 +60,7 @@ pub(crate) async fn append(
     let id = session_id(&request)?;
     let level = query::log_append_query(request.query_string())?;
     let kind = LogBodyKind::of(&request)?;
-    let body = read_body(&request, payload, &state.limits).await?;
+    let body = read_content(&request, payload, &state.limits).await?;
     let now = now();
     let entries = match kind {
         LogBodyKind::Text => parse_text(&body, level, now)?,

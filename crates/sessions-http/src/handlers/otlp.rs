@@ -13,11 +13,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use jiff::Timestamp;
-use sessions_otlp::{
-    DecodeLimits, Encoding, GunzipError, decode, encode_response, encode_status, gunzip,
-};
+use sessions_otlp::{DecodeLimits, Encoding, decode, encode_response, encode_status};
 
-use crate::body::read_body;
+use crate::body::read_content;
 use crate::{ApiError, AppState, query};
 
 /// `POST /v1/logs`. Checks in order: the content type (415), the query
@@ -41,21 +39,9 @@ pub(crate) async fn export(
         error,
     };
     query::no_query(request.query_string()).map_err(refuse)?;
-    let gzipped = is_gzipped(&request).map_err(refuse)?;
-    let body = read_body(&request, payload, &state.limits)
+    let body = read_content(&request, payload, &state.limits)
         .await
         .map_err(refuse)?;
-    let decompressed;
-    let body: &[u8] = if gzipped {
-        let limit = state.limits.max_body_bytes;
-        decompressed = gunzip(&body, limit).map_err(|error| match error {
-            GunzipError::TooLarge { limit } => refuse(ApiError::DecompressedBodyTooLarge { limit }),
-            other => refuse(ApiError::InvalidBody(other.to_string())),
-        })?;
-        &decompressed
-    } else {
-        &body
-    };
     // As many records as one append may take, and lists (attributes,
     // values) in proportion to the body limit: decoded, a message is many
     // times its size on the wire, so counting first bounds the memory.
@@ -63,7 +49,7 @@ pub(crate) async fn export(
         state.registry.limits().max_batch_entries,
         state.limits.max_body_bytes,
     );
-    let export_request = decode(body, encoding, &limits)
+    let export_request = decode(&body, encoding, &limits)
         .map_err(|error| refuse(ApiError::InvalidBody(error.to_string())))?;
     let outcome = sessions_otlp::export(&state.registry, &export_request, now());
     if outcome.rejected > 0 {
@@ -153,23 +139,6 @@ fn encoding_of(request: &HttpRequest) -> Result<Encoding, ApiError> {
 
 /// Whether the body is gzip-compressed. `identity` (or no header) means
 /// not; any other coding, or more than one, is refused.
-fn is_gzipped(request: &HttpRequest) -> Result<bool, ApiError> {
-    let Some(value) = request.headers().get(header::CONTENT_ENCODING) else {
-        return Ok(false);
-    };
-    let coding = value.to_str().unwrap_or("(not text)").trim();
-    if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-        Ok(true)
-    } else if coding.is_empty() || coding.eq_ignore_ascii_case("identity") {
-        Ok(false)
-    } else {
-        let shown: String = coding.chars().take(100).collect();
-        Err(ApiError::UnsupportedMediaType(format!(
-            "content encoding `{shown}` is not supported; send the body as it is or with gzip"
-        )))
-    }
-}
-
 fn now() -> Timestamp {
     Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -203,28 +172,6 @@ mod tests {
         check_encoding(Some("application/protobuf"), None);
         check_encoding(Some("application/problem+json"), None);
         check_encoding(Some("application/jsonx"), None);
-    }
-
-    fn check_coding(content_encoding: Option<&str>, expected: Option<bool>) {
-        let mut request = TestRequest::post();
-        if let Some(value) = content_encoding {
-            request = request.insert_header((header::CONTENT_ENCODING, value));
-        }
-        let gzipped = is_gzipped(&request.to_http_request()).ok();
-        assert_eq!(gzipped, expected, "{content_encoding:?}");
-    }
-
-    #[test]
-    fn content_codings_are_gzip_or_nothing() {
-        check_coding(None, Some(false));
-        check_coding(Some("identity"), Some(false));
-        check_coding(Some(""), Some(false));
-        check_coding(Some("gzip"), Some(true));
-        check_coding(Some("GZIP"), Some(true));
-        check_coding(Some("x-gzip"), Some(true));
-        check_coding(Some("deflate"), None);
-        check_coding(Some("br"), None);
-        check_coding(Some("gzip, gzip"), None);
     }
 
     #[test]

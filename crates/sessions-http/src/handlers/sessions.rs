@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use sessions_core::{Session, Upserted};
 
 use super::{json_bytes, session_id};
-use crate::body::read_body;
+use crate::body::read_content;
 use crate::wire::{MetadataPatchBody, SessionBody, session_json};
 use crate::{ApiError, AppState, query};
 
@@ -26,7 +26,7 @@ pub(crate) async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     query::no_query(request.query_string())?;
-    let body = read_body(&request, payload, &state.limits).await?;
+    let body = read_content(&request, payload, &state.limits).await?;
     let new_session = SessionBody::parse(&body)?.into_new_session()?;
     let session = state.registry.create(new_session)?;
     Ok(created(&session))
@@ -40,7 +40,7 @@ pub(crate) async fn upsert(
 ) -> Result<HttpResponse, ApiError> {
     let id = session_id(&request)?;
     query::no_query(request.query_string())?;
-    let body = read_body(&request, payload, &state.limits).await?;
+    let body = read_content(&request, payload, &state.limits).await?;
     let update = SessionBody::parse(&body)?.into_update();
     Ok(match state.registry.upsert(id, update)? {
         Upserted::Created(session) => created(&session),
@@ -56,7 +56,7 @@ pub(crate) async fn patch_metadata(
 ) -> Result<HttpResponse, ApiError> {
     let id = session_id(&request)?;
     query::no_query(request.query_string())?;
-    let body = read_body(&request, payload, &state.limits).await?;
+    let body = read_content(&request, payload, &state.limits).await?;
     let patch = MetadataPatchBody::parse(&body)?;
     let session = state.registry.patch_metadata(id, &patch.metadata)?;
     Ok(json_bytes(StatusCode::OK, session_json(&session)))

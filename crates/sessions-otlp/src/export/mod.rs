@@ -5,7 +5,9 @@ use jiff::Timestamp;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use sessions_core::log::{LogRing, NewEntry};
-use sessions_core::{Limits, RegistryError, SessionId, SessionRegistry, SessionUpdate};
+use sessions_core::{
+    Limits, MAX_JSON_DEPTH, RegistryError, SessionId, SessionRegistry, SessionUpdate, json_depth,
+};
 
 use crate::{SessionMapping, map_record, map_resource};
 
@@ -141,6 +143,15 @@ fn check_entry(entry: &NewEntry, limits: &Limits) -> Result<(), String> {
         return Err(format!(
             "a body is over the message limit of {} bytes",
             limits.max_message_bytes
+        ));
+    }
+    let data_depth = entry
+        .data
+        .as_ref()
+        .map_or(0, |data| json_depth(data.as_json()));
+    if data_depth > MAX_JSON_DEPTH {
+        return Err(format!(
+            "a record's attributes nest {data_depth} levels deep; the limit is {MAX_JSON_DEPTH}"
         ));
     }
     let data_bytes = entry.data.as_ref().map_or(0, |data| data.as_json().len());

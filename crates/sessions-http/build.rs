@@ -1,6 +1,7 @@
 //! Embeds the dashboard (`web/`) into the binary: every file, its gzip
 //! version when that is smaller, its content type and an ETag, as a table in
-//! `$OUT_DIR/dashboard_assets.rs` that `src/dashboard.rs` includes.
+//! `$OUT_DIR/dashboard_assets.rs` that `src/dashboard.rs` includes, so the
+//! server binary carries its dashboard.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
