@@ -12,9 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use jiff::Timestamp;
 use sessions_core::log::{EntryData, Level, NewEntry, truncate_message};
-use sessions_core::{SessionId, SessionRegistry};
+use sessions_core::{SessionId, SessionRegistry, millisecond_now};
 
 /// Records waiting for the drain thread, at most.
 const CHANNEL_CAPACITY: usize = 8_192;
@@ -92,7 +91,8 @@ fn entry_from(record: &log::Record<'_>) -> NewEntry {
     };
     let mut data = serde_json::Map::new();
     data.insert("target".into(), record.target().into());
-    NewEntry::new(now(), level, record.args().to_string()).with_data(EntryData::from_object(&data))
+    NewEntry::new(millisecond_now(), level, record.args().to_string())
+        .with_data(EntryData::from_object(&data))
 }
 
 impl PendingDrain {
@@ -129,7 +129,7 @@ fn drain(
         let lost = dropped.swap(0, Ordering::Relaxed);
         if lost > 0 {
             batch.push(NewEntry::new(
-                now(),
+                millisecond_now(),
                 Level::Warn,
                 format!(
                     "{lost} log records were dropped: they came faster than they could be stored"
@@ -149,8 +149,4 @@ fn drain(
             }
         }
     }
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
 }

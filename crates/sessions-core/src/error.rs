@@ -4,7 +4,6 @@ use crate::SessionId;
 
 /// Why the registry refused a request. Nothing changed when it did.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum RegistryError {
     #[error("session {0} does not exist")]
     NotFound(SessionId),
@@ -21,7 +20,6 @@ pub enum RegistryError {
 /// Input that breaks a rule of the domain. `detail`-ready sentences that say
 /// what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum ValidationError {
     #[error("`{0}` is required to create a session")]
     MissingField(&'static str),

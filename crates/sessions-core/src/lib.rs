@@ -32,6 +32,7 @@ pub use merge_patch::{merge_patch, merge_patch_object};
 pub use registry::{SessionRegistry, Upserted, Waiter};
 pub use session::{
     CompactMetadata, Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter,
+    millisecond_now,
 };
 
 /// The log types, re-exported so users of this crate need not name a second one.

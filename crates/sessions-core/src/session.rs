@@ -52,6 +52,13 @@ impl SessionStatus {
     }
 }
 
+/// Now, at the millisecond precision every timestamp of the model has: the
+/// one clock of the server (sessions, entries without a timestamp of their
+/// own, the server's own log).
+pub fn millisecond_now() -> Timestamp {
+    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
 /// Which sessions a listing returns, and in which order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StatusFilter {
@@ -100,7 +107,7 @@ pub struct SessionUpdate {
 impl SessionUpdate {
     /// The session this update would create, if it names everything a new
     /// session needs.
-    pub(crate) fn into_new_session(self) -> Result<NewSession, ValidationError> {
+    pub fn into_new_session(self) -> Result<NewSession, ValidationError> {
         Ok(NewSession {
             appname: self
                 .appname

@@ -121,6 +121,29 @@ fn close_after_response(payload: Payload) {
     });
 }
 
+/// A request's `Content-Type`: the header as sent, for messages, and its
+/// essence (RFC 9110: type and subtype, lowercase, without parameters such
+/// as `charset`).
+#[derive(Debug)]
+pub(crate) struct MediaType<'a> {
+    pub(crate) sent: &'a str,
+    pub(crate) essence: String,
+}
+
+/// The `Content-Type` of `request`, if it has one.
+pub(crate) fn media_type(request: &HttpRequest) -> Option<MediaType<'_>> {
+    let sent = request
+        .headers()
+        .get(header::CONTENT_TYPE)?
+        .to_str()
+        .unwrap_or("(not text)");
+    let essence = sent.split(';').next().unwrap_or_default().trim();
+    Some(MediaType {
+        sent,
+        essence: essence.to_ascii_lowercase(),
+    })
+}
+
 /// What the `Content-Type` of a log append says about its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LogBodyKind {
@@ -135,12 +158,13 @@ impl LogBodyKind {
     /// `+json` type: JSON. Parameters such as `charset` are ignored (bodies are
     /// UTF-8). Anything else is refused with 415.
     pub(crate) fn of(request: &HttpRequest) -> Result<LogBodyKind, ApiError> {
-        let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
+        let Some(MediaType {
+            sent: text,
+            essence,
+        }) = media_type(request)
+        else {
             return Ok(LogBodyKind::Text);
         };
-        let text = value.to_str().unwrap_or_default();
-        let essence = text.split(';').next().unwrap_or_default().trim();
-        let essence = essence.to_ascii_lowercase();
         match essence.as_str() {
             "text/plain" | "application/x-www-form-urlencoded" => Ok(LogBodyKind::Text),
             "application/json" => Ok(LogBodyKind::Json),

@@ -68,7 +68,6 @@ impl ResponseError for ApiError {
                 RegistryError::Ended(_) | RegistryError::ServerSession(_) => StatusCode::CONFLICT,
                 RegistryError::TooManyActiveSessions { .. } => StatusCode::TOO_MANY_REQUESTS,
                 RegistryError::Invalid(_) => StatusCode::BAD_REQUEST,
-                _ => StatusCode::BAD_REQUEST,
             },
             ApiError::InvalidId(_)
             | ApiError::InvalidBody(_)

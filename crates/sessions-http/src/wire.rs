@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use sessions_core::log::{EntryRef, LogRead, LogSummary};
-use sessions_core::{Metadata, NewSession, Session, SessionUpdate, ValidationError};
+use sessions_core::{Metadata, Session, SessionUpdate};
 
 use crate::ApiError;
 use crate::json_numbers::check_numbers;
@@ -272,21 +272,6 @@ impl SessionBody {
             jobid: self.jobid,
             metadata: self.metadata,
         }
-    }
-
-    pub(crate) fn into_new_session(self) -> Result<NewSession, ApiError> {
-        Ok(NewSession {
-            appname: self
-                .appname
-                .ok_or(ValidationError::MissingField("appname"))
-                .map_err(sessions_core::RegistryError::from)?,
-            mode: self
-                .mode
-                .ok_or(ValidationError::MissingField("mode"))
-                .map_err(sessions_core::RegistryError::from)?,
-            jobid: self.jobid.flatten(),
-            metadata: self.metadata.unwrap_or_default(),
-        })
     }
 }
 

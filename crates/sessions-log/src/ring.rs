@@ -104,7 +104,6 @@ pub struct LogSummary {
 
 /// Why an append was refused. Nothing of the batch was appended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum AppendError {
     #[error("entry {index} needs {bytes} bytes, more than the whole log may hold ({limit} bytes)")]
     EntryTooLarge {

@@ -32,7 +32,6 @@ impl Encoding {
 
 /// A body that is not an export request.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum DecodeError {
     #[error("the body is not a protobuf ExportLogsServiceRequest: {0}")]
     Protobuf(#[from] prost::DecodeError),
@@ -58,7 +57,6 @@ pub enum DecodeError {
 
 /// A gzip body that cannot be decompressed within the limit.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum GunzipError {
     #[error("the body is larger than the limit of {limit} bytes once decompressed")]
     TooLarge { limit: usize },

@@ -4,8 +4,10 @@ use std::sync::atomic::Ordering;
 
 use sessions_log::{AppendOutcome, LogRead, NewEntry, ReadRequest};
 
-use super::{SessionRegistry, Waiter, now};
-use crate::{MAX_JSON_DEPTH, RegistryError, SessionId, ValidationError, json_depth};
+use super::{SessionRegistry, Waiter};
+use crate::{
+    MAX_JSON_DEPTH, RegistryError, SessionId, ValidationError, json_depth, millisecond_now,
+};
 
 impl SessionRegistry {
     /// Appends a batch to an active session's log: all of it, or nothing when
@@ -26,7 +28,7 @@ impl SessionRegistry {
         let outcome = state.log.append(entries).map_err(ValidationError::from)?;
         self.account_log_memory(bytes_before, state.log.retained_bytes());
         if outcome.appended > 0 {
-            state.updated = now();
+            state.updated = millisecond_now();
         }
         drop(state);
         if outcome.appended > 0 {

@@ -16,7 +16,7 @@ use self::cell::{SessionCell, SessionState};
 use crate::session::encode_metadata;
 use crate::{
     CompactMetadata, IdMinter, Limits, Metadata, NewSession, RegistryError, Session, SessionId,
-    SessionUpdate, StatusFilter, merge_patch_object,
+    SessionUpdate, StatusFilter, merge_patch_object, millisecond_now,
 };
 
 pub use self::waiter::Waiter;
@@ -160,7 +160,7 @@ impl SessionRegistry {
         if let Some(metadata) = metadata {
             state.metadata = metadata;
         }
-        state.updated = now();
+        state.updated = millisecond_now();
         let session = cell.snapshot_locked(&state);
         drop(state);
         self.note_change();
@@ -184,7 +184,7 @@ impl SessionRegistry {
         let mut merged = state.metadata.decode();
         merge_patch_object(&mut merged, patch);
         state.metadata = encode_metadata(&merged, &self.limits)?;
-        state.updated = now();
+        state.updated = millisecond_now();
         let session = cell.snapshot_locked(&state);
         drop(state);
         self.note_change();
@@ -246,7 +246,7 @@ impl SessionRegistry {
         if state.ended.is_some() {
             return Ok(Some(cell.snapshot_locked(&state)));
         }
-        let ended = now();
+        let ended = millisecond_now();
         state.ended = Some(ended);
         state.updated = ended;
         let session = cell.snapshot_locked(&state);
@@ -350,7 +350,7 @@ impl SessionRegistry {
                 limit: self.limits.max_active_sessions,
             });
         }
-        let created = now();
+        let created = millisecond_now();
         let cell = Arc::new(SessionCell::new(
             id,
             created,
@@ -409,11 +409,6 @@ impl SessionRegistry {
 
 fn sort_newest_created_first(sessions: &mut [Session]) {
     sessions.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
-}
-
-/// Now, at the millisecond precision every timestamp of the model has.
-fn now() -> Timestamp {
-    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 #[cfg(test)]

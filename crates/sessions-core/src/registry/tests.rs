@@ -148,7 +148,7 @@ fn idle_sessions_are_ended_and_busy_ones_kept() {
     let already_ended = registry.create(new_session("ended")).unwrap().id;
     registry.end(already_ended).unwrap();
     std::thread::sleep(Duration::from_millis(5));
-    let cutoff = now();
+    let cutoff = millisecond_now();
     std::thread::sleep(Duration::from_millis(5));
     registry.append(busy, &[line("still here")]).unwrap();
 

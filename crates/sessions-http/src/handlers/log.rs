@@ -2,11 +2,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use jiff::Timestamp;
-use sessions_core::SessionId;
 use sessions_core::log::ReadRequest;
+use sessions_core::{SessionId, millisecond_now};
 
-use super::{json_bytes, json_response, session_id};
+use super::{SessionPath, json_bytes, json_response};
 use crate::body::{LogBodyKind, read_content};
 use crate::log_body::{parse_json, parse_text};
 use crate::wire::{AppendedJson, log_read_json};
@@ -16,10 +15,10 @@ use crate::{ApiError, AppState, query};
 /// new waits until something arrives, the session ends, the server shuts down
 /// or the time is up, then reads once more.
 pub(crate) async fn read(
+    SessionPath(id): SessionPath,
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = session_id(&request)?;
     let query = query::log_read_query_within(request.query_string(), state.limits.max_wait)?;
     let (mut body, returned, cursor) = read_once(&state, id, query.request)?;
     let may_wait = match query.request {
@@ -53,15 +52,15 @@ fn read_once(
 /// `POST /sessions/{id}/log`: appends text lines or JSON entries, all or
 /// nothing.
 pub(crate) async fn append(
+    SessionPath(id): SessionPath,
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = session_id(&request)?;
     let level = query::log_append_query(request.query_string())?;
     let kind = LogBodyKind::of(&request)?;
     let body = read_content(&request, payload, &state.limits).await?;
-    let now = now();
+    let now = millisecond_now();
     let entries = match kind {
         LogBodyKind::Text => parse_text(&body, level, now)?,
         LogBodyKind::Json => parse_json(&body, level, now)?,
@@ -74,8 +73,4 @@ pub(crate) async fn append(
             cursor: outcome.cursor,
         },
     ))
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
 }

@@ -9,17 +9,48 @@ pub(crate) mod ws;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use sessions_core::SessionId;
 
-use crate::ApiError;
 use crate::pieces::Pieces;
+use crate::{ApiError, query};
 
-/// The `{id}` of the path, parsed once here at the edge.
-fn session_id(request: &HttpRequest) -> Result<SessionId, ApiError> {
-    let text = request.match_info().get("id").unwrap_or_default();
-    Ok(text.parse()?)
+/// The `{id}` of a session route, parsed once here at the edge (400 when it
+/// is not 24 hex digits). Routes that take query parameters parse them
+/// after it, so a bad id is reported first.
+pub(crate) struct SessionPath(pub(crate) SessionId);
+
+impl FromRequest for SessionPath {
+    type Error = ApiError;
+    type Future = Ready<Result<SessionPath, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let text = request.match_info().get("id").unwrap_or_default();
+        ready(text.parse().map(SessionPath).map_err(ApiError::from))
+    }
+}
+
+/// A session route that takes no query parameters: its `{id}` (checked
+/// first), and then a refusal of any query string.
+pub(crate) struct PlainSessionPath(pub(crate) SessionId);
+
+impl FromRequest for PlainSessionPath {
+    type Error = ApiError;
+    type Future = Ready<Result<PlainSessionPath, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let result = SessionPath::from_request(request, payload)
+            .into_inner()
+            .and_then(|SessionPath(id)| {
+                query::no_query(request.query_string())?;
+                Ok(PlainSessionPath(id))
+            });
+        ready(result)
+    }
 }
 
 fn json_response(status: StatusCode, value: &impl Serialize) -> HttpResponse {

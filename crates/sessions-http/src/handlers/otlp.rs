@@ -12,10 +12,10 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use jiff::Timestamp;
+use sessions_core::millisecond_now;
 use sessions_otlp::{DecodeLimits, Encoding, decode, encode_response, encode_status};
 
-use crate::body::read_content;
+use crate::body::{MediaType, media_type, read_content};
 use crate::{ApiError, AppState, query};
 
 /// `POST /v1/logs`. Checks in order: the content type (415), the query
@@ -51,7 +51,7 @@ pub(crate) async fn export(
     );
     let export_request = decode(&body, encoding, &limits)
         .map_err(|error| refuse(ApiError::InvalidBody(error.to_string())))?;
-    let outcome = sessions_otlp::export(&state.registry, &export_request, now());
+    let outcome = sessions_otlp::export(&state.registry, &export_request, millisecond_now());
     if outcome.rejected > 0 {
         log::debug!(target: "zenserver::otlp", "{}", outcome.message);
     }
@@ -114,33 +114,22 @@ fn rpc_code(status: StatusCode) -> i32 {
 
 /// The encoding the `Content-Type` names; parameters are ignored.
 fn encoding_of(request: &HttpRequest) -> Result<Encoding, ApiError> {
-    let text = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|value| value.to_str().unwrap_or("(not text)"))
-        .unwrap_or_default();
-    let essence = text.split(';').next().unwrap_or_default().trim();
-    if essence.eq_ignore_ascii_case(Encoding::Protobuf.content_type()) {
-        Ok(Encoding::Protobuf)
-    } else if essence.eq_ignore_ascii_case(Encoding::Json.content_type()) {
-        Ok(Encoding::Json)
-    } else if text.is_empty() {
-        Err(ApiError::UnsupportedMediaType(
+    let Some(MediaType { sent, essence }) = media_type(request) else {
+        return Err(ApiError::UnsupportedMediaType(
             "the request has no content type; send application/x-protobuf or application/json"
                 .into(),
-        ))
+        ));
+    };
+    if essence == Encoding::Protobuf.content_type() {
+        Ok(Encoding::Protobuf)
+    } else if essence == Encoding::Json.content_type() {
+        Ok(Encoding::Json)
     } else {
-        let shown: String = text.chars().take(100).collect();
+        let shown: String = sent.chars().take(100).collect();
         Err(ApiError::UnsupportedMediaType(format!(
             "content type `{shown}` is not an OTLP encoding; send application/x-protobuf or application/json"
         )))
     }
-}
-
-/// Whether the body is gzip-compressed. `identity` (or no header) means
-/// not; any other coding, or more than one, is refused.
-fn now() -> Timestamp {
-    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use sessions_core::{Session, Upserted};
+use sessions_core::{RegistryError, Session, Upserted};
 
-use super::{json_bytes, session_id};
+use super::{PlainSessionPath, json_bytes};
 use crate::body::read_content;
 use crate::wire::{MetadataPatchBody, SessionBody, session_json};
 use crate::{ApiError, AppState, query};
@@ -27,19 +27,21 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     query::no_query(request.query_string())?;
     let body = read_content(&request, payload, &state.limits).await?;
-    let new_session = SessionBody::parse(&body)?.into_new_session()?;
+    let new_session = SessionBody::parse(&body)?
+        .into_update()
+        .into_new_session()
+        .map_err(RegistryError::from)?;
     let session = state.registry.create(new_session)?;
     Ok(created(&session))
 }
 
 /// `POST /sessions/{id}`: creates the session, or updates the fields given.
 pub(crate) async fn upsert(
+    PlainSessionPath(id): PlainSessionPath,
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = session_id(&request)?;
-    query::no_query(request.query_string())?;
     let body = read_content(&request, payload, &state.limits).await?;
     let update = SessionBody::parse(&body)?.into_update();
     Ok(match state.registry.upsert(id, update)? {
@@ -50,12 +52,11 @@ pub(crate) async fn upsert(
 
 /// `PUT /sessions/{id}`: merges `{"metadata": {...}}` into the metadata.
 pub(crate) async fn patch_metadata(
+    PlainSessionPath(id): PlainSessionPath,
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = session_id(&request)?;
-    query::no_query(request.query_string())?;
     let body = read_content(&request, payload, &state.limits).await?;
     let patch = MetadataPatchBody::parse(&body)?;
     let session = state.registry.patch_metadata(id, &patch.metadata)?;
@@ -64,22 +65,18 @@ pub(crate) async fn patch_metadata(
 
 /// `DELETE /sessions/{id}`: ends the session.
 pub(crate) async fn end(
-    request: HttpRequest,
+    PlainSessionPath(id): PlainSessionPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = session_id(&request)?;
-    query::no_query(request.query_string())?;
     let session = state.registry.end(id)?;
     Ok(json_bytes(StatusCode::OK, session_json(&session)))
 }
 
 /// `GET /sessions/{id}`.
 pub(crate) async fn get(
-    request: HttpRequest,
+    PlainSessionPath(id): PlainSessionPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = session_id(&request)?;
-    query::no_query(request.query_string())?;
     let session = state.registry.get(id)?;
     Ok(json_bytes(StatusCode::OK, session_json(&session)))
 }
