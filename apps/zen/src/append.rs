@@ -43,7 +43,7 @@ fn read_lines(mut input: impl Read, level: Level, lines: &Sender<NewEntry>) -> i
     let mut buffer = vec![0; 64 << 10];
     let mut splitter = LineSplitter::default();
     // A send fails only when the sender gave up; its error is reported there.
-    let send = |line: String| {
+    let send = |line: &str| {
         let _ = lines.send(NewEntry::new(Timestamp::now(), level, line));
     };
     loop {

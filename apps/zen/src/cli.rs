@@ -201,9 +201,17 @@ Examples:
   ZEN_SERVER=http://buildbox:8558 zen run --app tests -- cargo test
 
 Standard output lines are stored at info, standard error lines at warn; both
-are echoed unchanged. The session ends with `exit_code` and `duration_ms` in
-its metadata, and zen exits with the command's exit code. When the server
-cannot be reached, the command runs all the same, with one warning.")]
+are echoed unchanged. Reading the output never waits for the server: lines
+wait in a buffer of at most --buffer bytes and go out in large batches, so
+while the server answers every line is stored, in order. If the server falls
+further behind (or cannot be reached), the oldest waiting lines are given up,
+marked in the log with their number, and the total is printed on standard
+error. After the command ends zen sends the rest while the server takes it
+(at most 60 s; if the server takes nothing for 10 s, only the last 1,000
+lines are tried, for 5 s more). The session ends with `exit_code`,
+`duration_ms` and `dropped_lines` in its metadata, and zen exits with the
+command's exit code. When the server cannot be reached, the command runs all
+the same, with one warning.")]
 pub(crate) struct RunArgs {
     /// The session's appname.
     #[arg(long, value_name = "NAME")]
@@ -218,6 +226,11 @@ pub(crate) struct RunArgs {
     /// for more.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
     pub(crate) meta: Vec<(String, String)>,
+    /// Most memory the lines waiting for the server may take (units: KiB,
+    /// MiB, GiB). When the server falls this far behind, the oldest waiting
+    /// lines are given up, counted, and marked in the log where they were.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub(crate) buffer: usize,
     /// The command to run and its arguments, after `--`.
     #[arg(
         required = true,
@@ -226,6 +239,30 @@ pub(crate) struct RunArgs {
         value_name = "COMMAND"
     )]
     pub(crate) command: Vec<OsString>,
+}
+
+/// A byte count with an optional binary unit, as the server's flags take
+/// them: 65536, 64KiB, 8MiB, 1GiB.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let (digits, unit) = text
+        .find(|character: char| !character.is_ascii_digit())
+        .map_or((text, ""), |at| text.split_at(at));
+    let factor: usize = match unit {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size like 65536, 64KiB, 8MiB or 1GiB"
+            ));
+        }
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|count| count.checked_mul(factor))
+        .ok_or_else(|| format!("`{text}` is not a size like 65536, 64KiB, 8MiB or 1GiB"))
 }
 
 fn parse_meta(text: &str) -> Result<(String, String), String> {
@@ -288,7 +325,7 @@ mod tests {
             &[
                 "zen", "run", "--app", "x", "--meta", "a=b=c", "--", "sh", "-c", "exit 3",
             ],
-            Ok(r#"meta: [("a", "b=c")], command: ["sh", "-c", "exit 3"]"#),
+            Ok(r#"meta: [("a", "b=c")], buffer: 67108864, command: ["sh", "-c", "exit 3"]"#),
         );
         check(
             &["zen", "run", "--app", "x", "make", "-j8"],
@@ -312,5 +349,21 @@ mod tests {
             &["zen", "run", "--app", "x"],
             Err(ErrorKind::MissingRequiredArgument),
         );
+        check(
+            &["zen", "run", "--app", "x", "--", "true"],
+            Ok("buffer: 67108864"),
+        );
+        check(
+            &[
+                "zen", "run", "--app", "x", "--buffer", "256KiB", "--", "true",
+            ],
+            Ok("buffer: 262144"),
+        );
+        for size in ["", "12MB", "-1", "KiB", "99999999999GiB"] {
+            check(
+                &["zen", "run", "--app", "x", "--buffer", size, "--", "true"],
+                Err(ErrorKind::ValueValidation),
+            );
+        }
     }
 }

@@ -25,7 +25,7 @@ impl LineSplitter {
     /// skipped, as the server does with text; bytes that are not UTF-8 become
     /// U+FFFD. A line longer than the server takes is kept only up to a bit
     /// over the limit, for the batch to cut and mark.
-    pub(crate) fn push(&mut self, mut bytes: &[u8], mut line: impl FnMut(String)) {
+    pub(crate) fn push(&mut self, mut bytes: &[u8], mut line: impl FnMut(&str)) {
         while let Some(end) = bytes.iter().position(|&byte| byte == b'\n') {
             self.keep(&bytes[..end]);
             self.emit(&mut line);
@@ -35,7 +35,7 @@ impl LineSplitter {
     }
 
     /// The last line, when the stream ended without a newline.
-    pub(crate) fn finish(&mut self, mut line: impl FnMut(String)) {
+    pub(crate) fn finish(&mut self, mut line: impl FnMut(&str)) {
         self.emit(&mut line);
     }
 
@@ -45,13 +45,13 @@ impl LineSplitter {
             .extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
-    fn emit(&mut self, line: &mut impl FnMut(String)) {
+    fn emit(&mut self, line: &mut impl FnMut(&str)) {
         let mut text = self.pending.as_slice();
         if let Some(stripped) = text.strip_suffix(b"\r") {
             text = stripped;
         }
         if !text.iter().all(u8::is_ascii_whitespace) {
-            line(String::from_utf8_lossy(text).into_owned());
+            line(&String::from_utf8_lossy(text));
         }
         self.pending.clear();
     }
@@ -82,9 +82,9 @@ mod tests {
         let mut splitter = LineSplitter::default();
         let mut lines = Vec::new();
         for chunk in chunks {
-            splitter.push(chunk, |line| lines.push(line));
+            splitter.push(chunk, |line| lines.push(line.to_owned()));
         }
-        splitter.finish(|line| lines.push(line));
+        splitter.finish(|line| lines.push(line.to_owned()));
         assert_eq!(lines, expected, "{chunks:?}");
     }
 
@@ -104,9 +104,9 @@ mod tests {
         let mut splitter = LineSplitter::default();
         let mut lines = Vec::new();
         for _ in 0..100 {
-            splitter.push(&[b'x'; 4096], |line| lines.push(line));
+            splitter.push(&[b'x'; 4096], |line| lines.push(line.to_owned()));
         }
-        splitter.push(b"\nnext\n", |line| lines.push(line));
+        splitter.push(b"\nnext\n", |line| lines.push(line.to_owned()));
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].len(), MAX_MESSAGE_BYTES + 4);
         assert_eq!(lines[1], "next");

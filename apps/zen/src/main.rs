@@ -55,7 +55,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run(args) => Ok(run::run(client(), &args)),
+        Command::Run(args) => Ok(run::run(config, &args)),
         Command::Completions { shell } => {
             // Generated into memory first: the generator panics on a closed
             // pipe, and `zen completions bash | head` must not.

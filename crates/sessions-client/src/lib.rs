@@ -58,5 +58,6 @@ pub use sessions_core::log::truncate_message;
 /// on `sessions-core` themselves.
 pub use sessions_core::log::{EntryData, Level, LogEntry, NewEntry, ReadRequest};
 pub use sessions_core::{
-    Metadata, NewSession, Session, SessionId, SessionStatus, SessionUpdate, StatusFilter, Upserted,
+    IdMinter, Metadata, NewSession, Session, SessionId, SessionStatus, SessionUpdate, StatusFilter,
+    Upserted,
 };

@@ -2,7 +2,7 @@
 //! same support the client library's tests use, included from there rather
 //! than copied), and the `zen` binary pointed at it.
 
-#![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::process::Command;

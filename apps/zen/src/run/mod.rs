@@ -1,0 +1,246 @@
+//! `zen run`: a command inside a session of its own.
+//!
+//! The command always runs, whatever the server does: zen echoes its output
+//! unchanged as it arrives (partial lines included, so prompts show), and
+//! ships it line by line on the side. Reading the output never waits for
+//! the server: lines go into an [`OutputBuffer`] bounded in bytes (`--buffer`,
+//! 64 MiB by default), and a [`shipper`] thread registers the session and
+//! sends them in large batches. While the server answers, every line is
+//! stored, in order; when it falls behind by more than the buffer holds, the
+//! oldest waiting lines are given up, and their exact number is marked in
+//! the log where they were, stored as `dropped_lines` when the session
+//! ends, and printed on standard error. When the server cannot be reached
+//! or refuses, zen says so once on standard error and the command goes on.
+//!
+//! zen ignores Ctrl-C while the command runs: the command gets it too (same
+//! process group) and decides; zen then records how it ended.
+
+mod buffer;
+mod shipper;
+
+use std::io::{self, Read, Write};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use sessions_client::{Client, ClientConfig, IdMinter, Level, Metadata, SessionUpdate};
+
+use self::buffer::{LineChunk, OutputBuffer};
+use self::shipper::{Shipped, Warnings};
+use crate::cli::RunArgs;
+use crate::follow::eprintln_quiet;
+use crate::lines::LineSplitter;
+
+/// How long zen waits for each answer while running a command: a retry
+/// (with the lines buffered meanwhile) is better than a long wait.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the command whether or not the server can be used (a bad
+/// `--server` is reported like an unreachable one).
+pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
+    // The command handles Ctrl-C; zen waits for it and records the end.
+    let _ = ctrlc::set_handler(|| {});
+    let program = args.command[0].to_string_lossy().into_owned();
+    let warnings = Arc::new(Warnings::default());
+    let client = match Client::new(config.with_read_timeout(READ_TIMEOUT)) {
+        Ok(client) => Some(Arc::new(client)),
+        Err(error) => {
+            warnings.warn(&format!(
+                "zen: cannot create a session ({error}); running the command without one"
+            ));
+            None
+        }
+    };
+    let id = IdMinter::new().mint();
+    let buffer = Arc::new(OutputBuffer::new(args.buffer));
+    let shipper = shipper::start(
+        client.clone(),
+        id,
+        registration(args),
+        Arc::clone(&buffer),
+        Arc::clone(&warnings),
+    );
+    let started = Instant::now();
+    let child = Command::new(&args.command[0])
+        .args(&args.command[1..])
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) => {
+            let message = format!("cannot run `{program}`: {error}");
+            eprintln_quiet(&format!("zen: {message}"));
+            let mut chunk = LineChunk::new(Timestamp::now(), Level::Error);
+            chunk.push(&message);
+            buffer.push(chunk);
+            buffer.close();
+            // As shells do: 126 found but not runnable, 127 not found.
+            let code = if error.kind() == io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            let ending = Ending {
+                code,
+                signal: None,
+                duration: started.elapsed(),
+            };
+            finish(client.as_deref(), shipper, &buffer, &ending, &warnings);
+            return ExitCode::from(code);
+        }
+    };
+
+    let pumps = [
+        child
+            .stdout
+            .take()
+            .map(|stdout| pump(stdout, io::stdout(), Level::Info, Arc::clone(&buffer))),
+        child
+            .stderr
+            .take()
+            .map(|stderr| pump(stderr, io::stderr(), Level::Warn, Arc::clone(&buffer))),
+    ];
+    for pump in pumps.into_iter().flatten() {
+        let _ = pump.join();
+    }
+    buffer.close();
+    let (code, signal) = match child.wait() {
+        Ok(status) => exit_code(status),
+        Err(error) => {
+            eprintln_quiet(&format!("zen: cannot wait for `{program}`: {error}"));
+            (1, None)
+        }
+    };
+    let ending = Ending {
+        code,
+        signal,
+        duration: started.elapsed(),
+    };
+    finish(client.as_deref(), shipper, &buffer, &ending, &warnings);
+    ExitCode::from(code)
+}
+
+/// What the session is registered with: the flags, and the command line.
+fn registration(args: &RunArgs) -> SessionUpdate {
+    let mut metadata: Metadata = args
+        .meta
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone().into()))
+        .collect();
+    let command: Vec<serde_json::Value> = args
+        .command
+        .iter()
+        .map(|arg| arg.to_string_lossy().into_owned().into())
+        .collect();
+    metadata.insert("command".into(), command.into());
+    SessionUpdate {
+        appname: Some(args.app.clone()),
+        mode: Some(args.mode.clone()),
+        jobid: args.job.clone().map(Some),
+        metadata: Some(metadata),
+    }
+}
+
+/// Copies one output stream of the command to ours, byte for byte, and
+/// queues its lines for the session. Stops echoing, but goes on reading, if
+/// our side is closed: the command must never block on a full pipe.
+fn pump(
+    mut source: impl Read + Send + 'static,
+    mut echo: impl Write + Send + 'static,
+    level: Level,
+    buffer: Arc<OutputBuffer>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut echoing = true;
+        let mut bytes = vec![0; 64 << 10];
+        let mut splitter = LineSplitter::default();
+        loop {
+            let read = match source.read(&mut bytes) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            if echoing {
+                echoing = echo
+                    .write_all(&bytes[..read])
+                    .and_then(|()| echo.flush())
+                    .is_ok();
+            }
+            let mut chunk = LineChunk::new(Timestamp::now(), level);
+            splitter.push(&bytes[..read], |line| chunk.push(line));
+            buffer.push(chunk);
+        }
+        let mut chunk = LineChunk::new(Timestamp::now(), level);
+        splitter.finish(|line| chunk.push(line));
+        buffer.push(chunk);
+    })
+}
+
+/// How the command ended.
+struct Ending {
+    code: u8,
+    signal: Option<i32>,
+    duration: Duration,
+}
+
+/// Waits for the last lines to be shipped, records how the command ended
+/// (the metadata first, so the session is never seen ended without it),
+/// ends the session, and reports lines that were not stored.
+fn finish(
+    client: Option<&Client>,
+    shipper: JoinHandle<Shipped>,
+    buffer: &OutputBuffer,
+    ending: &Ending,
+    warnings: &Warnings,
+) {
+    let shipped = shipper.join().unwrap_or(Shipped { session: None });
+    let (Some(client), Some(id)) = (client, shipped.session) else {
+        return;
+    };
+    let dropped = buffer.dropped();
+    let mut metadata = Metadata::new();
+    metadata.insert("exit_code".into(), ending.code.into());
+    let duration_ms = u64::try_from(ending.duration.as_millis()).unwrap_or(u64::MAX);
+    metadata.insert("duration_ms".into(), duration_ms.into());
+    if let Some(signal) = ending.signal {
+        metadata.insert("signal".into(), signal.into());
+    }
+    metadata.insert("dropped_lines".into(), dropped.into());
+    let result = client
+        .patch_metadata(id, &metadata)
+        .and_then(|_| client.end(id));
+    if let Err(error) = result {
+        warnings.warn(&format!(
+            "zen: cannot end session {id} ({error}); the command has ended"
+        ));
+    }
+    if dropped > 0 {
+        eprintln_quiet(&format!(
+            "zen: {dropped} lines of output were not stored in session {id}: the server did not take them in time"
+        ));
+    }
+}
+
+/// The exit code zen passes on, and the signal that ended the command, if
+/// one did (then the code is 128 + its number, as shells report it).
+fn exit_code(status: ExitStatus) -> (u8, Option<i32>) {
+    if let Some(code) = status.code() {
+        return (u8::try_from(code & 0xff).unwrap_or(1), None);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return (
+                u8::try_from((128 + signal) & 0xff).unwrap_or(1),
+                Some(signal),
+            );
+        }
+    }
+    (1, None)
+}
