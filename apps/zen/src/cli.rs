@@ -211,7 +211,15 @@ error. After the command ends zen sends the rest while the server takes it
 lines are tried, for 5 s more). The session ends with `exit_code`,
 `duration_ms` and `dropped_lines` in its metadata, and zen exits with the
 command's exit code. When the server cannot be reached, the command runs all
-the same, with one warning.")]
+the same, with one warning.
+
+The command runs in a process group of its own. SIGINT, SIGTERM and SIGHUP
+sent to zen are passed on to it (and everything it started); zen waits for
+it, records `signal` and `forwarded_signal`, ends the session and exits as
+the command did. On a terminal the command has the terminal while it runs:
+Ctrl-C and Ctrl-Z reach it as they would without zen. If zen is killed with
+SIGKILL, the command ends at its next write (SIGPIPE), and the session stays
+active until the server's --session-ttl ends it.")]
 pub(crate) struct RunArgs {
     /// The session's appname.
     #[arg(long, value_name = "NAME")]

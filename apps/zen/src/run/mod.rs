@@ -12,22 +12,29 @@
 //! ends, and printed on standard error. When the server cannot be reached
 //! or refuses, zen says so once on standard error and the command goes on.
 //!
-//! zen ignores Ctrl-C while the command runs: the command gets it too (same
-//! process group) and decides; zen then records how it ended.
+//! The command runs as a job of its own ([`job_control`]): SIGINT, SIGTERM
+//! and SIGHUP sent to zen go to the command's process group, zen waits for
+//! it, records how it ended and exits the same way.
 
 mod buffer;
+mod job_control;
 mod shipper;
 
 use std::io::{self, Read, Write};
-use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use sessions_client::{Client, ClientConfig, IdMinter, Level, Metadata, SessionUpdate};
 
+use nix::unistd::Pid;
+
 use self::buffer::{LineChunk, OutputBuffer};
+use self::job_control::{Outcome, Terminal};
 use self::shipper::{Shipped, Warnings};
 use crate::cli::RunArgs;
 use crate::follow::eprintln_quiet;
@@ -40,8 +47,9 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Runs the command whether or not the server can be used (a bad
 /// `--server` is reported like an unreachable one).
 pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
-    // The command handles Ctrl-C; zen waits for it and records the end.
-    let _ = ctrlc::set_handler(|| {});
+    // From the start: a signal that comes before the command does is
+    // passed on as soon as it runs.
+    let caught_signals = job_control::catch_signals();
     let program = args.command[0].to_string_lossy().into_owned();
     let warnings = Arc::new(Warnings::default());
     let client = match Client::new(config.with_read_timeout(READ_TIMEOUT)) {
@@ -65,6 +73,7 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
     let started = Instant::now();
     let child = Command::new(&args.command[0])
         .args(&args.command[1..])
+        .process_group(0)
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -85,14 +94,19 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
                 126
             };
             let ending = Ending {
-                code,
-                signal: None,
+                outcome: Outcome::Exited(code),
+                forwarded_signal: None,
                 duration: started.elapsed(),
             };
             finish(client.as_deref(), shipper, &buffer, &ending, &warnings);
             return ExitCode::from(code);
         }
     };
+    // A pid always fits: the kernel's are below 2^22.
+    let group = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let last_forwarded = Arc::new(AtomicI32::new(0));
+    job_control::forward_signals(caught_signals, group, Arc::clone(&last_forwarded));
+    let terminal = Terminal::hand_over(group);
 
     let pumps = [
         child
@@ -104,24 +118,27 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
             .take()
             .map(|stderr| pump(stderr, io::stderr(), Level::Warn, Arc::clone(&buffer))),
     ];
+    let outcome = match job_control::wait_for(group, terminal.as_ref()) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln_quiet(&format!("zen: cannot wait for `{program}`: {error}"));
+            Outcome::Exited(1)
+        }
+    };
+    drop(terminal);
+    // Whatever the command wrote before it ended is still in the pipes.
     for pump in pumps.into_iter().flatten() {
         let _ = pump.join();
     }
     buffer.close();
-    let (code, signal) = match child.wait() {
-        Ok(status) => exit_code(status),
-        Err(error) => {
-            eprintln_quiet(&format!("zen: cannot wait for `{program}`: {error}"));
-            (1, None)
-        }
-    };
+    let forwarded = last_forwarded.load(Ordering::Relaxed);
     let ending = Ending {
-        code,
-        signal,
+        outcome,
+        forwarded_signal: (forwarded != 0).then_some(forwarded),
         duration: started.elapsed(),
     };
     finish(client.as_deref(), shipper, &buffer, &ending, &warnings);
-    ExitCode::from(code)
+    job_control::exit_like(outcome)
 }
 
 /// What the session is registered with: the flags, and the command line.
@@ -183,8 +200,9 @@ fn pump(
 
 /// How the command ended.
 struct Ending {
-    code: u8,
-    signal: Option<i32>,
+    outcome: Outcome,
+    /// The last signal zen passed on to the command.
+    forwarded_signal: Option<i32>,
     duration: Duration,
 }
 
@@ -204,11 +222,14 @@ fn finish(
     };
     let dropped = buffer.dropped();
     let mut metadata = Metadata::new();
-    metadata.insert("exit_code".into(), ending.code.into());
+    metadata.insert("exit_code".into(), ending.outcome.code().into());
     let duration_ms = u64::try_from(ending.duration.as_millis()).unwrap_or(u64::MAX);
     metadata.insert("duration_ms".into(), duration_ms.into());
-    if let Some(signal) = ending.signal {
-        metadata.insert("signal".into(), signal.into());
+    if let Outcome::Killed(signal) = ending.outcome {
+        metadata.insert("signal".into(), (signal as i32).into());
+    }
+    if let Some(signal) = ending.forwarded_signal {
+        metadata.insert("forwarded_signal".into(), signal.into());
     }
     metadata.insert("dropped_lines".into(), dropped.into());
     let result = client
@@ -224,23 +245,4 @@ fn finish(
             "zen: {dropped} lines of output were not stored in session {id}: the server did not take them in time"
         ));
     }
-}
-
-/// The exit code zen passes on, and the signal that ended the command, if
-/// one did (then the code is 128 + its number, as shells report it).
-fn exit_code(status: ExitStatus) -> (u8, Option<i32>) {
-    if let Some(code) = status.code() {
-        return (u8::try_from(code & 0xff).unwrap_or(1), None);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return (
-                u8::try_from((128 + signal) & 0xff).unwrap_or(1),
-                Some(signal),
-            );
-        }
-    }
-    (1, None)
 }

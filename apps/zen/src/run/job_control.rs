@@ -1,0 +1,174 @@
+//! The command as a job of its own: its own process group, the signals zen
+//! receives passed on to that group, the terminal handed over while it
+//! runs, and zen stopping and continuing along with it.
+//!
+//! The command runs in a process group of its own so that a signal meant
+//! for it reaches everything it started (`make` and its compilers, a shell
+//! script and its pipeline), and so that zen, not the command, decides when
+//! zen ends. SIGINT, SIGTERM and SIGHUP are caught by signal-hook from the
+//! start and passed on by a thread of their own. Catching, not blocking:
+//! exec resets caught signals to their default action, while a blocked mask
+//! would be inherited by the command (std does not clear it). To exit as a
+//! command killed by one of them did, zen emulates the default action.
+//!
+//! On a terminal, a process group that is not the terminal's foreground
+//! group is stopped when it reads from it. So when zen is in the
+//! foreground, it makes the command's group the foreground while it runs
+//! (Ctrl-C and Ctrl-Z then go straight to the command, as without zen) and
+//! takes the terminal back afterwards, with SIGTTOU blocked in zen's main
+//! thread only (after the command started), so that zen, by then in the
+//! background, may. When the command stops (Ctrl-Z), zen takes
+//! the terminal back and stops itself, so the shell gets control; when the
+//! shell continues zen, zen hands the terminal over again and continues the
+//! command.
+//!
+//! If zen is killed with SIGKILL, none of this runs: the command goes on in
+//! its group, and ends at its next write to standard output or error (its
+//! pipes have no reader any more: SIGPIPE, or EPIPE when it ignores that);
+//! its session stays active until the server's `--session-ttl` ends it.
+
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, pthread_sigmask, raise};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, getpgrp, tcgetpgrp, tcsetpgrp};
+use signal_hook::iterator::Signals;
+
+/// The signals zen passes on to the command.
+const FORWARDED: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
+/// How the command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Exited(u8),
+    Killed(Signal),
+}
+
+impl Outcome {
+    /// The exit code as shells report it: 128 + the signal's number.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            Outcome::Exited(code) => code,
+            Outcome::Killed(signal) => u8::try_from((128 + signal as i32) & 0xff).unwrap_or(1),
+        }
+    }
+}
+
+/// The forwarded signals, caught from now on and kept until
+/// [`forward_signals`] passes them on.
+#[derive(Debug)]
+pub(crate) struct CaughtSignals {
+    signals: Option<Signals>,
+}
+
+/// Catches the forwarded signals, so that from now on they no longer end
+/// zen. Call before the command starts.
+pub(crate) fn catch_signals() -> CaughtSignals {
+    let numbers = FORWARDED.map(|signal| signal as i32);
+    CaughtSignals {
+        // Fails only when a signal cannot be caught at all, which these can.
+        signals: Signals::new(numbers).ok(),
+    }
+}
+
+/// Passes every signal caught, from before and from now on, to the process
+/// group `group`; the last one passed on is kept in `last_forwarded`.
+pub(crate) fn forward_signals(caught: CaughtSignals, group: Pid, last_forwarded: Arc<AtomicI32>) {
+    let Some(mut signals) = caught.signals else {
+        return;
+    };
+    // Lives until zen exits: there is always a signal to pass on.
+    std::thread::spawn(move || {
+        for number in signals.forever() {
+            let Ok(signal) = Signal::try_from(number) else {
+                continue;
+            };
+            last_forwarded.store(number, Ordering::Relaxed);
+            // ESRCH once the group is gone: nothing left to tell.
+            let _ = killpg(group, signal);
+        }
+    });
+}
+
+/// The terminal on standard input, while the command's group has it.
+#[derive(Debug)]
+pub(crate) struct Terminal {
+    ours: Pid,
+}
+
+impl Terminal {
+    /// Makes `group` the foreground of zen's terminal, when zen has one and
+    /// is in its foreground; otherwise there is nothing to hand over.
+    pub(crate) fn hand_over(group: Pid) -> Option<Terminal> {
+        let stdin = std::io::stdin();
+        let ours = getpgrp();
+        if tcgetpgrp(stdin.as_fd()).ok()? != ours {
+            return None;
+        }
+        // Only in this thread, and only now that the command has started
+        // (it would inherit the mask): lets zen take the terminal back
+        // from the background instead of being stopped for it.
+        let mut terminal_output = SigSet::empty();
+        terminal_output.add(Signal::SIGTTOU);
+        let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&terminal_output), None);
+        tcsetpgrp(stdin.as_fd(), group).ok()?;
+        // Had the command read the terminal before it was its own, it was
+        // stopped for it: continue it.
+        let _ = killpg(group, Signal::SIGCONT);
+        Some(Terminal { ours })
+    }
+
+    fn give_to(&self, group: Pid) {
+        let _ = tcsetpgrp(std::io::stdin().as_fd(), group);
+    }
+
+    fn take_back(&self) {
+        let _ = tcsetpgrp(std::io::stdin().as_fd(), self.ours);
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.take_back();
+    }
+}
+
+/// Waits until the command ends. When it stops and zen has the terminal,
+/// zen stops too and, once continued, continues the command.
+pub(crate) fn wait_for(child: Pid, terminal: Option<&Terminal>) -> nix::Result<Outcome> {
+    loop {
+        match waitpid(child, Some(WaitPidFlag::WUNTRACED)) {
+            Ok(WaitStatus::Exited(_, code)) => {
+                return Ok(Outcome::Exited(u8::try_from(code & 0xff).unwrap_or(1)));
+            }
+            Ok(WaitStatus::Signaled(_, signal, _)) => return Ok(Outcome::Killed(signal)),
+            Ok(WaitStatus::Stopped(_, _)) => {
+                if let Some(terminal) = terminal {
+                    terminal.take_back();
+                    // SIGTSTP is not blocked: zen stops here until the
+                    // shell continues it.
+                    let _ = raise(Signal::SIGTSTP);
+                    terminal.give_to(child);
+                    let _ = killpg(child, Signal::SIGCONT);
+                }
+            }
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Ends zen the way the command ended: by the same signal when it was one
+/// zen passes on (its default action, so the shell sees what it would have
+/// seen without zen), by its exit code otherwise.
+pub(crate) fn exit_like(outcome: Outcome) -> std::process::ExitCode {
+    if let Outcome::Killed(signal) = outcome
+        && FORWARDED.contains(&signal)
+    {
+        let _ = signal_hook::low_level::emulate_default_handler(signal as i32);
+    }
+    std::process::ExitCode::from(outcome.code())
+}
