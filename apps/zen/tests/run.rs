@@ -135,3 +135,40 @@ fn a_command_that_cannot_start_is_recorded_and_exits_127() {
             .starts_with("cannot run `/nonexistent/command`: ")
     );
 }
+
+#[test]
+fn a_server_that_never_answers_does_not_delay_the_command() {
+    let silent = support::SilentServer::start();
+    let started = std::time::Instant::now();
+    let mut child = zen_at(&silent.url)
+        .args([
+            "run",
+            "--app",
+            "patient",
+            "--",
+            "sh",
+            "-c",
+            "echo started; exit 4",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = support::Lines::of(child.stdout.take().unwrap());
+    assert_eq!(stdout.next().as_deref(), Some("started"));
+    // The bound is 1 s; 5 s keeps a loaded machine from failing the test.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the command started after {:?}",
+        started.elapsed()
+    );
+    let stderr = support::Lines::of(child.stderr.take().unwrap());
+    let warning = stderr.next().unwrap();
+    assert!(
+        warning.starts_with("zen: cannot create a session (the server at http://127.0.0.1:")
+            && warning.contains("did not answer within"),
+        "{warning}"
+    );
+    assert!(silent.connections() > 0, "zen did try the server");
+    assert_eq!(child.wait().unwrap().code(), Some(4));
+}

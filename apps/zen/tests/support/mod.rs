@@ -10,7 +10,7 @@ use std::process::Command;
 #[path = "../../../../crates/sessions-client/tests/support/mod.rs"]
 mod server;
 
-pub use server::{Server, unreachable_url};
+pub use server::{Server, SilentServer, unreachable_url};
 
 /// `zen` with the server's address, and nothing from the environment that
 /// would change what it does.

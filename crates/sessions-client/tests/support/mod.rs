@@ -88,6 +88,34 @@ pub fn unreachable_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// A server that accepts connections and never answers: the worst a client
+/// can meet. Connections stay open until the test ends.
+pub struct SilentServer {
+    pub url: String,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SilentServer {
+    pub fn start() -> SilentServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            let mut open = Vec::new();
+            for stream in listener.incoming().flatten() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                open.push(stream);
+            }
+        });
+        SilentServer { url, accepted }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 fn zenserver() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
