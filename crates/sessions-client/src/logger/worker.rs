@@ -33,6 +33,8 @@ pub(super) struct Worker {
     pub(super) receiver: Receiver<Message>,
     pub(super) shared: Arc<Shared>,
     pub(super) end_on_shutdown: bool,
+    /// False when the session could not be registered: nothing is stored.
+    pub(super) registered: bool,
 }
 
 impl Worker {
@@ -41,7 +43,7 @@ impl Worker {
         let mut batch = EntryBatch::new(BatchLimits::default());
         // Once the session is gone or access is refused, nothing will ever be
         // stored: records are still taken from the buffer, and counted lost.
-        let mut refused = false;
+        let mut refused = !self.registered;
         while let Ok(first) = self.receiver.recv() {
             let mut control = None;
             match first {
