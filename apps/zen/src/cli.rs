@@ -198,7 +198,12 @@ pub(crate) struct AppendArgs {
 Examples:
   zen run --app nightly-build --job 4711 -- make -j8
   zen run --app cook --mode batch --meta platform=Win64 --meta map=Arena -- ./cook.sh
-  ZEN_SERVER=http://buildbox:8558 zen run --app tests -- cargo test
+  ZEN_SERVER=http://buildbox:8558 zen run -- cargo test   (appname: cargo)
+
+zen announces the session on standard error before the command starts
+(`zen: session ID DASHBOARD-URL`; -q leaves that out) and gives the command
+ZEN_SESSION_ID and ZEN_SERVER in its environment, so tools it runs can log
+into the same session.
 
 Standard output lines are stored at info, standard error lines at warn; both
 are echoed unchanged. Reading the output never waits for the server: lines
@@ -221,9 +226,12 @@ Ctrl-C and Ctrl-Z reach it as they would without zen. If zen is killed with
 SIGKILL, the command ends at its next write (SIGPIPE), and the session stays
 active until the server's --session-ttl ends it.")]
 pub(crate) struct RunArgs {
-    /// The session's appname.
+    /// The session's appname [default: the command's file name].
     #[arg(long, value_name = "NAME")]
-    pub(crate) app: String,
+    pub(crate) app: Option<String>,
+    /// Do not announce the session on standard error.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
     /// The session's mode.
     #[arg(long, value_name = "MODE", default_value = "run")]
     pub(crate) mode: String,
@@ -338,6 +346,10 @@ mod tests {
         check(
             &["zen", "run", "--app", "x", "make", "-j8"],
             Ok(r#"command: ["make", "-j8"]"#),
+        );
+        check(
+            &["zen", "run", "-q", "make"],
+            Ok(r#"app: None, quiet: true"#),
         );
         check(
             &["zen", "sessions", "show", "65a1"],

@@ -30,6 +30,11 @@ impl Client {
         self.transport.config()
     }
 
+    /// Where the server's dashboard shows session `id` and its log.
+    pub fn dashboard_url(&self, id: SessionId) -> String {
+        format!("{}/dashboard/?session={id}", self.config().base_url())
+    }
+
     /// `GET /health`: needs no token.
     pub fn health(&self) -> Result<Health, ClientError> {
         let answer = self.get_path("/health")?;

@@ -62,6 +62,11 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
         }
     };
     let id = IdMinter::new().mint();
+    if let Some(client) = &client
+        && !args.quiet
+    {
+        eprintln_quiet(&format!("zen: session {id} {}", client.dashboard_url(id)));
+    }
     let buffer = Arc::new(OutputBuffer::new(args.buffer));
     let shipper = shipper::start(
         client.clone(),
@@ -71,7 +76,14 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
         Arc::clone(&warnings),
     );
     let started = Instant::now();
-    let child = Command::new(&args.command[0])
+    let mut command = Command::new(&args.command[0]);
+    if let Some(client) = &client {
+        // Tools the command runs can log into the same session.
+        command
+            .env("ZEN_SESSION_ID", id.to_string())
+            .env("ZEN_SERVER", client.config().base_url());
+    }
+    let child = command
         .args(&args.command[1..])
         .process_group(0)
         .stdin(Stdio::inherit())
@@ -154,8 +166,16 @@ fn registration(args: &RunArgs) -> SessionUpdate {
         .map(|arg| arg.to_string_lossy().into_owned().into())
         .collect();
     metadata.insert("command".into(), command.into());
+    let appname = args.app.clone().unwrap_or_else(|| {
+        let program = std::path::Path::new(&args.command[0]);
+        program
+            .file_name()
+            .unwrap_or(program.as_os_str())
+            .to_string_lossy()
+            .into_owned()
+    });
     SessionUpdate {
-        appname: Some(args.app.clone()),
+        appname: Some(appname),
         mode: Some(args.mode.clone()),
         jobid: args.job.clone().map(Some),
         metadata: Some(metadata),
