@@ -100,6 +100,7 @@ Examples:
   zen sessions log 65a1f00dcafe0123456789ab
   zen sessions log 65a1f00dcafe0123456789ab -f --tail 20
   zen sessions log 65a1f00dcafe0123456789ab --level warn --grep shader
+  zen sessions log 65a1f00dcafe0123456789ab --level error --tail 5   the last 5 errors
   zen sessions log 65a1f00dcafe0123456789ab --json | head -n 100
 
 Lines read `TIMESTAMP LEVEL MESSAGE [DATA]`. Levels are coloured on a
@@ -170,7 +171,8 @@ pub(crate) struct LogArgs {
     /// Keep printing entries as they arrive, until Ctrl-C or the session ends.
     #[arg(short, long)]
     pub(crate) follow: bool,
-    /// Start with the newest N entries instead of all of them.
+    /// Start with the newest N entries instead of all of them, counting
+    /// only those that pass --level and --grep.
     #[arg(long, value_name = "N")]
     pub(crate) tail: Option<usize>,
     /// Only entries at this level or above: debug, info, warn, error.
