@@ -26,6 +26,12 @@ impl Client {
         })
     }
 
+    /// A client for the server named by `ZEN_SERVER` and `ZEN_TOKEN`; see
+    /// [`ClientConfig::from_env`].
+    pub fn from_env() -> Result<Client, ClientError> {
+        Client::new(ClientConfig::from_env())
+    }
+
     pub fn config(&self) -> &ClientConfig {
         self.transport.config()
     }

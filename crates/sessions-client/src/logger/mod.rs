@@ -119,6 +119,15 @@ struct Shared {
 }
 
 impl Shared {
+    /// Whether the latest error means nothing will ever be stored.
+    fn last_error_is_final(&self) -> bool {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(worker::is_final)
+    }
+
     fn note_error(&self, error: ClientError) {
         *self
             .last_error
@@ -156,7 +165,7 @@ impl SessionLogger {
         let id = config.join.unwrap_or_else(|| IdMinter::new().mint());
         let (sender, receiver) = crossbeam_channel::bounded(config.capacity);
         let shared = Arc::new(Shared::default());
-        let (registered, registration) = crossbeam_channel::bounded(1);
+        let (registered, registration_answer) = crossbeam_channel::bounded(1);
         let worker_shared = Arc::clone(&shared);
         let worker_config = config.clone();
         let thread = std::thread::Builder::new()
@@ -180,11 +189,12 @@ impl SessionLogger {
                     shared: worker_shared,
                     end_on_shutdown: worker_config.end_on_shutdown.unwrap_or(created),
                     registered: accepted,
+                    registration: registration(&worker_config),
                 };
                 worker.run();
             })
             .map_err(LoggerError::Thread)?;
-        let session = match registration.recv_timeout(REGISTRATION_WAIT) {
+        let session = match registration_answer.recv_timeout(REGISTRATION_WAIT) {
             Ok(Ok((session, _))) => Some(session),
             Ok(Err(error)) => {
                 // The thread stops once the channel closes.
@@ -221,17 +231,7 @@ fn register(
     id: SessionId,
 ) -> Result<(Session, bool), LoggerError> {
     if config.join.is_none() {
-        let mut metadata = config.metadata.clone();
-        if !metadata.contains_key("pid") {
-            metadata.insert("pid".into(), std::process::id().into());
-        }
-        let update = SessionUpdate {
-            appname: Some(config.appname.clone()),
-            mode: Some(config.mode.clone()),
-            jobid: config.jobid.clone().map(Some),
-            metadata: Some(metadata),
-        };
-        return match client.upsert(id, &update)? {
+        return match client.upsert(id, &registration(config))? {
             Upserted::Created(session) => Ok((session, true)),
             // A freshly minted id is never taken; if it were, the session
             // is someone else's and not ours to end.
@@ -243,19 +243,28 @@ fn register(
         Ok(session) if config.metadata.is_empty() => Ok((session, false)),
         Ok(_) => Ok((client.patch_metadata(id, &config.metadata)?, false)),
         Err(error) if error.status() == Some(404) => {
-            let update = SessionUpdate {
-                appname: Some(config.appname.clone()),
-                mode: Some(config.mode.clone()),
-                jobid: config.jobid.clone().map(Some),
-                metadata: Some(config.metadata.clone()),
-            };
             // Another process may have created it in the meantime; then
             // this updated it, which is joining all the same.
-            match client.upsert(id, &update)? {
+            match client.upsert(id, &registration(config))? {
                 Upserted::Created(session) | Upserted::Updated(session) => Ok((session, false)),
             }
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// What a new session is registered with, and a lost one again: the
+/// configured properties, and the program's pid unless given.
+fn registration(config: &LoggerConfig) -> SessionUpdate {
+    let mut metadata = config.metadata.clone();
+    if config.join.is_none() && !metadata.contains_key("pid") {
+        metadata.insert("pid".into(), std::process::id().into());
+    }
+    SessionUpdate {
+        appname: Some(config.appname.clone()),
+        mode: Some(config.mode.clone()),
+        jobid: config.jobid.clone().map(Some),
+        metadata: Some(metadata),
     }
 }
 
