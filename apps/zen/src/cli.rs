@@ -224,7 +224,10 @@ The command runs in a process group of its own. SIGINT, SIGTERM and SIGHUP
 sent to zen are passed on to it (and everything it started); zen waits for
 it, records `signal` and `forwarded_signal`, ends the session and exits as
 the command did. On a terminal the command has the terminal while it runs:
-Ctrl-C and Ctrl-Z reach it as they would without zen. If zen is killed with
+Ctrl-C and Ctrl-Z reach it as they would without zen, and its output goes
+through a pseudo-terminal, so it keeps its colours and its stdout/stderr
+order; the log then stores every line at info, without escape sequences
+(--no-pty: pipes, as when zen's output is not a terminal). If zen is killed with
 SIGKILL, the command ends at its next write (SIGPIPE), and the session stays
 active until the server's --session-ttl ends it.")]
 pub(crate) struct RunArgs {
@@ -234,6 +237,10 @@ pub(crate) struct RunArgs {
     /// Do not announce the session on standard error.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+    /// Pipes for the command's output even when zen's own output is a
+    /// terminal (no pseudo-terminal): byte-exact, stdout and stderr apart.
+    #[arg(long)]
+    pub(crate) no_pty: bool,
     /// The session's mode.
     #[arg(long, value_name = "MODE", default_value = "run")]
     pub(crate) mode: String,

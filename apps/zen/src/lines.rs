@@ -5,6 +5,7 @@
 //! forever: a line is cut off at the server's message limit, and a batch is
 //! sent as soon as the input pauses, not when it is full.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
@@ -57,6 +58,63 @@ impl LineSplitter {
     }
 }
 
+/// The text a terminal shows for a line written to it, as the log should
+/// keep it: escape sequences (colours, cursor moves, window titles) are
+/// removed, and of a line redrawn with carriage returns (a progress bar)
+/// only the last state is kept.
+pub(crate) fn terminal_text(line: &str) -> Cow<'_, str> {
+    if !line.contains(['\x1b', '\r']) {
+        return Cow::Borrowed(line);
+    }
+    let last_state = line
+        .rsplit('\r')
+        .find(|state| !state.is_empty())
+        .unwrap_or_default();
+    let mut text = String::with_capacity(last_state.len());
+    let mut characters = last_state.chars().peekable();
+    while let Some(character) = characters.next() {
+        if character != '\x1b' {
+            text.push(character);
+            continue;
+        }
+        match characters.next() {
+            // Control sequence: parameters and intermediates up to a final
+            // byte in @..~ (colours are `ESC [ 31 m`).
+            Some('[') => {
+                for inner in characters.by_ref() {
+                    if ('@'..='~').contains(&inner) {
+                        break;
+                    }
+                }
+            }
+            // Operating system command (a window title, a hyperlink): up
+            // to BEL or ESC \.
+            Some(']') => {
+                while let Some(inner) = characters.next() {
+                    if inner == '\x07' {
+                        break;
+                    }
+                    if inner == '\x1b' {
+                        characters.next_if_eq(&'\\');
+                        break;
+                    }
+                }
+            }
+            // Intermediates, then one final byte (`ESC ( B`).
+            Some(' '..='/') => {
+                for inner in characters.by_ref() {
+                    if ('0'..='~').contains(&inner) {
+                        break;
+                    }
+                }
+            }
+            // Two bytes (`ESC 7`), or a lone ESC at the end.
+            Some(_) | None => {}
+        }
+    }
+    Cow::Owned(text)
+}
+
 /// Waits for an entry, then takes whatever else arrives within [`LINGER`]
 /// until the batch is full. False when the channel closed with nothing left.
 pub(crate) fn collect_batch(receiver: &Receiver<NewEntry>, batch: &mut EntryBatch) -> bool {
@@ -97,6 +155,23 @@ mod tests {
         check(&[b"ok\xff\n"], &["ok\u{fffd}"]);
         check(&[b"a\rb\n"], &["a\rb"]);
         check(&[], &[]);
+    }
+
+    #[test]
+    fn terminal_lines_keep_their_text_only() {
+        let check =
+            |line: &str, expected: &str| assert_eq!(terminal_text(line), expected, "{line:?}");
+        check("plain", "plain");
+        check("\x1b[1;31merror\x1b[0m: failed", "error: failed");
+        check("\x1b[38;5;208mcolour\x1b[m", "colour");
+        check(" 10%\r 50%\r100%", "100%");
+        check("done\r", "done");
+        check("\x1b]0;title\x07text", "text");
+        check("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link");
+        check("\x1b(Bcharset", "charset");
+        check("\x1b7saved\x1b8", "saved");
+        check("cut\x1b[", "cut");
+        check("\x1b[2K\x1b[1G", "");
     }
 
     #[test]

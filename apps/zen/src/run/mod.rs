@@ -18,6 +18,7 @@
 
 mod buffer;
 mod job_control;
+mod pty;
 mod shipper;
 
 use std::io::{self, Read, Write};
@@ -35,10 +36,11 @@ use nix::unistd::Pid;
 
 use self::buffer::{LineChunk, OutputBuffer};
 use self::job_control::{Outcome, Terminal};
+use self::pty::PseudoTerminal;
 use self::shipper::{Shipped, Warnings};
 use crate::cli::RunArgs;
 use crate::follow::eprintln_quiet;
-use crate::lines::LineSplitter;
+use crate::lines::{LineSplitter, terminal_text};
 
 /// How long zen waits for each answer while running a command: a retry
 /// (with the lines buffered meanwhile) is better than a long wait.
@@ -83,13 +85,25 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
             .env("ZEN_SESSION_ID", id.to_string())
             .env("ZEN_SERVER", client.config().base_url());
     }
+    let pseudo_terminal = if args.no_pty {
+        None
+    } else {
+        PseudoTerminal::for_terminal_output()
+    };
+    let (stdout, stderr) = match pseudo_terminal.as_ref().map(PseudoTerminal::command_output) {
+        Some(Ok(output)) => output,
+        _ => (Stdio::piped(), Stdio::piped()),
+    };
     let child = command
         .args(&args.command[1..])
         .process_group(0)
         .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn();
+    // Holds the command's end of the pseudo-terminal: it must be closed
+    // for the end of the output to be seen.
+    drop(command);
     let mut child = match child {
         Ok(child) => child,
         Err(error) => {
@@ -120,16 +134,37 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
     job_control::forward_signals(caught_signals, group, Arc::clone(&last_forwarded));
     let terminal = Terminal::hand_over(group);
 
-    let pumps = [
-        child
-            .stdout
-            .take()
-            .map(|stdout| pump(stdout, io::stdout(), Level::Info, Arc::clone(&buffer))),
-        child
-            .stderr
-            .take()
-            .map(|stderr| pump(stderr, io::stderr(), Level::Warn, Arc::clone(&buffer))),
-    ];
+    let terminal_output = pseudo_terminal.map(PseudoTerminal::into_output);
+    let pumps = match terminal_output {
+        // One stream: the order of the command's writes is kept.
+        Some(Ok(output)) => [
+            Some(pump(
+                output,
+                io::stdout(),
+                Capture::Terminal,
+                Arc::clone(&buffer),
+            )),
+            None,
+        ],
+        _ => [
+            child.stdout.take().map(|stdout| {
+                pump(
+                    stdout,
+                    io::stdout(),
+                    Capture::Pipe(Level::Info),
+                    Arc::clone(&buffer),
+                )
+            }),
+            child.stderr.take().map(|stderr| {
+                pump(
+                    stderr,
+                    io::stderr(),
+                    Capture::Pipe(Level::Warn),
+                    Arc::clone(&buffer),
+                )
+            }),
+        ],
+    };
     let outcome = match job_control::wait_for(group, terminal.as_ref()) {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -188,9 +223,22 @@ fn registration(args: &RunArgs) -> SessionUpdate {
 fn pump(
     mut source: impl Read + Send + 'static,
     mut echo: impl Write + Send + 'static,
-    level: Level,
+    capture: Capture,
     buffer: Arc<OutputBuffer>,
 ) -> JoinHandle<()> {
+    let level = match capture {
+        Capture::Pipe(level) => level,
+        Capture::Terminal => Level::Info,
+    };
+    let keep = move |chunk: &mut LineChunk, line: &str| match capture {
+        Capture::Pipe(_) => chunk.push(line),
+        Capture::Terminal => {
+            let text = terminal_text(line);
+            if !text.trim().is_empty() {
+                chunk.push(&text);
+            }
+        }
+    };
     std::thread::spawn(move || {
         let mut echoing = true;
         let mut bytes = vec![0; 64 << 10];
@@ -209,13 +257,23 @@ fn pump(
                     .is_ok();
             }
             let mut chunk = LineChunk::new(Timestamp::now(), level);
-            splitter.push(&bytes[..read], |line| chunk.push(line));
+            splitter.push(&bytes[..read], |line| keep(&mut chunk, line));
             buffer.push(chunk);
         }
         let mut chunk = LineChunk::new(Timestamp::now(), level);
-        splitter.finish(|line| chunk.push(line));
+        splitter.finish(|line| keep(&mut chunk, line));
         buffer.push(chunk);
     })
+}
+
+/// Where a stream comes from, and so how its lines are stored.
+#[derive(Debug, Clone, Copy)]
+enum Capture {
+    /// A pipe: lines as written, at this level.
+    Pipe(Level),
+    /// The pseudo-terminal, standard output and error together: lines at
+    /// `info`, as a terminal shows them.
+    Terminal,
 }
 
 /// How the command ended.
