@@ -31,7 +31,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            follow::eprintln_quiet(&format!("zen: error: {error:#}"));
+            let text = match error.downcast_ref::<sessions_client::ClientError>() {
+                Some(client_error) => output::describe(client_error),
+                None => format!("{error:#}"),
+            };
+            follow::eprintln_quiet(&format!("zen: error: {text}"));
             ExitCode::FAILURE
         }
     }

@@ -225,3 +225,32 @@ fn the_session_is_announced_and_handed_to_the_command() {
         "{ended:?}"
     );
 }
+
+#[test]
+fn a_wrong_token_is_one_clear_warning_and_the_command_still_runs() {
+    let server = Server::start_with(&["--token", "s3cret"]);
+    let output = zen(&server)
+        .args(["--token", "wrong", "run", "-q", "--app", "locked"])
+        .args(["--", "sh", "-c", BOTH_STREAMS])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "out1\n  out2  \n"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("zen: "))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "zen: cannot create a session (this server needs `Authorization: Bearer <token>`; \
+          the token is missing or wrong (HTTP 401); pass --token or set ZEN_TOKEN); \
+          running the command without one"
+        ],
+        "{stderr}"
+    );
+}

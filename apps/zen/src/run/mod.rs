@@ -41,6 +41,7 @@ use self::shipper::{Shipped, Warnings};
 use crate::cli::RunArgs;
 use crate::follow::eprintln_quiet;
 use crate::lines::{LineSplitter, terminal_text};
+use crate::output::describe;
 
 /// How long zen waits for each answer while running a command: a retry
 /// (with the lines buffered meanwhile) is better than a long wait.
@@ -58,7 +59,8 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
         Ok(client) => Some(Arc::new(client)),
         Err(error) => {
             warnings.warn(&format!(
-                "zen: cannot create a session ({error}); running the command without one"
+                "zen: cannot create a session ({}); running the command without one",
+                describe(&error)
             ));
             None
         }
@@ -315,7 +317,8 @@ fn finish(
         .and_then(|_| client.end(id));
     if let Err(error) = result {
         warnings.warn(&format!(
-            "zen: cannot end session {id} ({error}); the command has ended"
+            "zen: cannot end session {id} ({}); the command has ended",
+            describe(&error)
         ));
     }
     if dropped > 0 {

@@ -26,6 +26,7 @@ use sessions_client::{BatchLimits, Client, ClientError, EntryBatch, SessionId, S
 use super::buffer::{OutputBuffer, Taken};
 use crate::follow::eprintln_quiet;
 use crate::lines::LINGER;
+use crate::output::describe;
 
 /// How long the rest of the output may take to reach the server once the
 /// command ended, as long as the server keeps taking batches.
@@ -83,7 +84,8 @@ pub(crate) fn start(
         };
         if let Err(error) = client.upsert(id, &registration) {
             warnings.warn(&format!(
-                "zen: cannot create a session ({error}); running the command without one"
+                "zen: cannot create a session ({}); running the command without one",
+                describe(&error)
             ));
             buffer.discard_all();
             return Shipped { session: None };
@@ -157,14 +159,16 @@ impl Shipper<'_> {
             failed_before = true;
             if !is_worth_retrying(&error) {
                 self.warnings.warn(&format!(
-                    "zen: cannot store the command's output in session {} ({error}); the command goes on",
-                    self.id
+                    "zen: cannot store the command's output in session {} ({}); the command goes on",
+                    self.id,
+                    describe(&error)
                 ));
                 return Sent::Refused;
             }
             self.warnings.warn(&format!(
-                "zen: cannot store the command's output in session {} for now ({error}); trying again, keeping the newest lines meanwhile",
-                self.id
+                "zen: cannot store the command's output in session {} for now ({}); trying again, keeping the newest lines meanwhile",
+                self.id,
+                describe(&error)
             ));
             if self.out_of_time() {
                 return Sent::Refused;
