@@ -4,7 +4,9 @@ use std::ffi::OsString;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
-use sessions_client::{ClientConfig, Level, SessionId, StatusFilter};
+use sessions_client::{ClientConfig, Level, StatusFilter};
+
+use crate::ids::SessionRef;
 
 /// The command line of zenserver Sessions: list, read and follow sessions,
 /// append to their logs, and run any command inside a session of its own.
@@ -151,8 +153,8 @@ impl StatusArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
-    /// The session's id: 24 hex digits.
-    pub(crate) id: SessionId,
+    /// The session's id: 24 hex digits, or a unique prefix of 6 or more.
+    pub(crate) id: SessionRef,
     /// The session as the API writes it, on one line.
     #[arg(long)]
     pub(crate) json: bool,
@@ -160,14 +162,14 @@ pub(crate) struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct EndArgs {
-    /// The session's id: 24 hex digits.
-    pub(crate) id: SessionId,
+    /// The session's id: 24 hex digits, or a unique prefix of 6 or more.
+    pub(crate) id: SessionRef,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct LogArgs {
-    /// The session's id: 24 hex digits.
-    pub(crate) id: SessionId,
+    /// The session's id: 24 hex digits, or a unique prefix of 6 or more.
+    pub(crate) id: SessionRef,
     /// Keep printing entries as they arrive, until Ctrl-C or the session ends.
     #[arg(short, long)]
     pub(crate) follow: bool,
@@ -188,8 +190,8 @@ pub(crate) struct LogArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct AppendArgs {
-    /// The session's id: 24 hex digits.
-    pub(crate) id: SessionId,
+    /// The session's id: 24 hex digits, or a unique prefix of 6 or more.
+    pub(crate) id: SessionRef,
     /// The level of every line: debug, info, warn, error.
     #[arg(long, value_name = "LEVEL", default_value_t = Level::Info)]
     pub(crate) level: Level,

@@ -29,13 +29,14 @@ const POLL_WAIT: Duration = Duration::from_secs(30);
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 pub(crate) fn log(client: Client, args: &LogArgs) -> Result<()> {
+    let id = args.id.resolve(&client)?;
     let mut printer = Printer::new(args);
     // The server's tail read counts every entry; with filters, zen reads
     // everything and counts the matches itself.
     let server_tail = args.tail.filter(|_| !printer.filters());
     if !args.follow {
         let cursor_reads = args.tail.is_none();
-        read_retained(&client, args.id, server_tail, &mut |page| {
+        read_retained(&client, id, server_tail, &mut |page| {
             Ok(printer.page(&page, cursor_reads)?)
         })?;
         printer.caught_up()?;
@@ -47,7 +48,6 @@ pub(crate) fn log(client: Client, args: &LogArgs) -> Result<()> {
         let _ = interrupts.try_send(());
     });
     let (events, received) = crossbeam_channel::bounded(4);
-    let id = args.id;
     let cursor_reads = args.tail.is_none();
     std::thread::Builder::new()
         .name("follow".into())

@@ -11,6 +11,7 @@
 mod append;
 mod cli;
 mod follow;
+mod ids;
 mod lines;
 mod output;
 mod run;
