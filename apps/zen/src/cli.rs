@@ -4,6 +4,7 @@ use std::ffi::OsString;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+use jiff::Timestamp;
 use sessions_client::{ClientConfig, Level, StatusFilter};
 
 use crate::ids::SessionRef;
@@ -103,10 +104,13 @@ Examples:
   zen sessions log 65a1f00dcafe0123456789ab -f --tail 20
   zen sessions log 65a1f00dcafe0123456789ab --level warn --grep shader
   zen sessions log 65a1f00dcafe0123456789ab --level error --tail 5   the last 5 errors
+  zen sessions log 65a1f0 --since 10m -o raw                         by id prefix; messages only
   zen sessions log 65a1f00dcafe0123456789ab --json | head -n 100
 
-Lines read `TIMESTAMP LEVEL MESSAGE [DATA]`. Levels are coloured on a
-terminal only. A line starting with `--` marks entries the server evicted
+Lines read `TIMESTAMP LEVEL MESSAGE [DATA]` (-o pretty), the message alone
+(-o raw) or the API's JSON (-o json, or --json). Levels are coloured on a
+terminal only. --tail counts the entries that pass --level, --grep, --since
+and --until. A line starting with `--` marks entries the server evicted
 before they could be read. With -f, stop with Ctrl-C; following ends by
 itself when the session ends.")]
     Log(LogArgs),
@@ -178,14 +182,76 @@ pub(crate) struct LogArgs {
     #[arg(long, value_name = "N")]
     pub(crate) tail: Option<usize>,
     /// Only entries at this level or above: debug, info, warn, error.
-    #[arg(long, value_name = "LEVEL")]
+    #[arg(long, value_name = "LEVEL", ignore_case = true, value_parser = level_parser())]
     pub(crate) level: Option<Level>,
     /// Only entries whose message contains TEXT (case-sensitive).
     #[arg(long, value_name = "TEXT")]
     pub(crate) grep: Option<String>,
-    /// One JSON object per entry, as the API writes them.
-    #[arg(long)]
+    /// One JSON object per entry, as the API writes them (-o json).
+    #[arg(long, conflicts_with = "output")]
     pub(crate) json: bool,
+    /// Only entries written at or after WHEN: a time ago (30s, 5m, 2h, 1d)
+    /// or an RFC 3339 time (2026-12-01T09:00:00Z).
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub(crate) since: Option<Timestamp>,
+    /// Only entries written at or before WHEN, as for --since.
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub(crate) until: Option<Timestamp>,
+    /// How to print each entry.
+    #[arg(short, long, value_enum, default_value_t = LogFormat::Pretty)]
+    pub(crate) output: LogFormat,
+}
+
+/// How `zen sessions log` prints an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// `TIMESTAMP LEVEL MESSAGE [DATA]`, levels coloured on a terminal.
+    Pretty,
+    /// The message alone, byte for byte.
+    Raw,
+    /// One JSON object per entry, as the API writes them.
+    Json,
+}
+
+/// Level names with the aliases the server takes, so that shell
+/// completions offer them.
+fn level_parser() -> impl clap::builder::TypedValueParser<Value = Level> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("debug").alias("trace"),
+        PossibleValue::new("info"),
+        PossibleValue::new("warn").alias("warning"),
+        PossibleValue::new("error").aliases(["fatal", "critical"]),
+    ])
+    .try_map(|name| name.parse::<Level>())
+}
+
+/// A point in time given as how long ago (`30s`, `5m`, `2h`, `1d`) or as
+/// an RFC 3339 time.
+fn parse_when(text: &str) -> Result<Timestamp, String> {
+    if let Ok(time) = text.parse::<Timestamp>() {
+        return Ok(time);
+    }
+    let wrong =
+        || format!("`{text}` is neither a time ago like 30s, 5m, 2h, 1d nor an RFC 3339 time");
+    let unit_at = text
+        .find(|character: char| !character.is_ascii_digit())
+        .ok_or_else(wrong)?;
+    let (count, unit) = text.split_at(unit_at);
+    let seconds_per_unit: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(wrong()),
+    };
+    let seconds = count
+        .parse::<i64>()
+        .ok()
+        .and_then(|count| count.checked_mul(seconds_per_unit))
+        .ok_or_else(wrong)?;
+    let ago = jiff::SignedDuration::from_secs(seconds);
+    Timestamp::now().checked_sub(ago).map_err(|_| wrong())
 }
 
 #[derive(Debug, Args)]
@@ -193,7 +259,13 @@ pub(crate) struct AppendArgs {
     /// The session's id: 24 hex digits, or a unique prefix of 6 or more.
     pub(crate) id: SessionRef,
     /// The level of every line: debug, info, warn, error.
-    #[arg(long, value_name = "LEVEL", default_value_t = Level::Info)]
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        ignore_case = true,
+        default_value_t = Level::Info,
+        value_parser = level_parser()
+    )]
     pub(crate) level: Level,
 }
 
@@ -311,6 +383,14 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    #[test]
+    fn completions_offer_the_level_names() {
+        let mut script = Vec::new();
+        clap_complete::generate(Shell::Bash, &mut Cli::command(), "zen", &mut script);
+        let script = String::from_utf8(script).unwrap_or_default();
+        assert!(script.contains("debug info warn error"), "{script}");
+    }
+
     fn check(args: &[&str], expected: Result<&str, ErrorKind>) {
         let parsed = Cli::try_parse_from(args)
             .map(|cli| format!("{:?}", cli.command))
@@ -365,6 +445,31 @@ mod tests {
         check(
             &["zen", "sessions", "show", "65a1"],
             Err(ErrorKind::ValueValidation),
+        );
+        check(
+            &["zen", "sessions", "log", "65a1f0", "-o", "raw"],
+            Ok("since: None, until: None, output: Raw"),
+        );
+        check(
+            &[
+                "zen",
+                "sessions",
+                "log",
+                "65a1f0",
+                "--until",
+                "2026-12-01T09:00:00Z",
+            ],
+            Ok("until: Some(2026-12-01T09:00:00Z)"),
+        );
+        for when in ["5", "5w", "m", "yesterday", "2026-13-01T00:00:00Z"] {
+            check(
+                &["zen", "sessions", "log", "65a1f0", "--since", when],
+                Err(ErrorKind::ValueValidation),
+            );
+        }
+        check(
+            &["zen", "sessions", "log", "65a1f0", "--json", "-o", "raw"],
+            Err(ErrorKind::ArgumentConflict),
         );
         check(
             &["zen", "sessions", "ls", "--status", "running"],

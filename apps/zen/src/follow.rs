@@ -5,7 +5,8 @@
 //! thread, which prints them and also listens for Ctrl-C: a long poll can
 //! take 30 s to answer, and Ctrl-C must not wait for it.
 //!
-//! `--tail N` counts the entries that pass `--level` and `--grep`: without
+//! `--tail N` counts the entries that pass the filters (`--level`,
+//! `--grep`, `--since`, `--until`): without
 //! filters the server's tail read does it; with them zen reads the whole
 //! retained log and keeps the last N that match (an error older than the
 //! last N entries is what one looks for).
@@ -16,9 +17,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 use crossbeam_channel::{Sender, select};
+use jiff::Timestamp;
 use sessions_client::{Client, ClientError, LogEntry, LogPage, ReadRequest, SessionId, wire};
 
-use crate::cli::LogArgs;
+use crate::cli::{LogArgs, LogFormat};
 use crate::output::{DIM, Output, level_style};
 
 /// Entries per read: the most the server returns at once.
@@ -191,9 +193,11 @@ fn follow(
 /// Prints entries that pass the filters, and marks gaps.
 struct Printer {
     out: Output,
-    json: bool,
+    format: LogFormat,
     level: Option<sessions_client::Level>,
     grep: Option<String>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
     /// Until the retained entries are all read, with `--tail` and filters:
     /// the last matches so far, and how many to keep.
     tail: Option<(VecDeque<LogEntry>, usize)>,
@@ -203,9 +207,15 @@ impl Printer {
     fn new(args: &LogArgs) -> Printer {
         let mut printer = Printer {
             out: Output::stdout(),
-            json: args.json,
+            format: if args.json {
+                LogFormat::Json
+            } else {
+                args.output
+            },
             level: args.level,
             grep: args.grep.clone(),
+            since: args.since,
+            until: args.until,
             tail: None,
         };
         if printer.filters() {
@@ -215,7 +225,7 @@ impl Printer {
     }
 
     fn filters(&self) -> bool {
-        self.level.is_some() || self.grep.is_some()
+        self.level.is_some() || self.grep.is_some() || self.since.is_some() || self.until.is_some()
     }
 
     /// Everything retained was read: prints the matches kept for the tail,
@@ -267,14 +277,24 @@ impl Printer {
                 .grep
                 .as_deref()
                 .is_none_or(|text| entry.message.contains(text))
+            && self.since.is_none_or(|since| entry.timestamp >= since)
+            && self.until.is_none_or(|until| entry.timestamp <= until)
     }
 
-    /// `TIMESTAMP LEVEL MESSAGE [DATA]`, the message byte for byte.
+    /// `TIMESTAMP LEVEL MESSAGE [DATA]`, the message byte for byte; or
+    /// the message alone; or the API's JSON.
     fn entry(&mut self, entry: &LogEntry) -> io::Result<()> {
-        if self.json {
-            self.out
-                .write(wire::entry_to_json(entry).to_string().as_bytes())?;
-            return self.out.write(b"\n");
+        match self.format {
+            LogFormat::Json => {
+                self.out
+                    .write(wire::entry_to_json(entry).to_string().as_bytes())?;
+                return self.out.write(b"\n");
+            }
+            LogFormat::Raw => {
+                self.out.write(entry.message.as_bytes())?;
+                return self.out.write(b"\n");
+            }
+            LogFormat::Pretty => {}
         }
         self.out
             .styled(DIM, format!("{:.3}", entry.timestamp).as_bytes())?;
@@ -292,9 +312,9 @@ impl Printer {
     }
 
     /// A line about the log rather than from it; on standard error in JSON
-    /// mode, where standard output holds entries only.
+    /// and raw modes, where standard output holds entries only.
     fn marker(&mut self, text: &str) -> io::Result<()> {
-        if self.json {
+        if self.format != LogFormat::Pretty {
             eprintln_quiet(&format!("zen: {text}"));
             return Ok(());
         }
