@@ -114,7 +114,9 @@ pub(crate) fn entries_body(entries: &[NewEntry]) -> Vec<u8> {
         {
             last_timestamp = Some((entry.timestamp, timestamp_text(entry.timestamp)));
         }
-        let timestamp = last_timestamp.as_ref().map_or("", |(_, text)| text.as_str());
+        let timestamp = last_timestamp
+            .as_ref()
+            .map_or("", |(_, text)| text.as_str());
         out.extend_from_slice(b"{\"timestamp\":\"");
         out.extend_from_slice(timestamp.as_bytes());
         out.extend_from_slice(b"\",\"level\":\"");

@@ -7,7 +7,10 @@ use clap_complete::Shell;
 use jiff::Timestamp;
 use sessions_client::{ClientConfig, Level, StatusFilter};
 
+use self::values::{level_parser, parse_meta, parse_size, parse_when};
 use crate::ids::SessionRef;
+
+mod values;
 
 /// The command line of zenserver Sessions: list, read and follow sessions,
 /// append to their logs, and run any command inside a session of its own.
@@ -213,47 +216,6 @@ pub(crate) enum LogFormat {
     Json,
 }
 
-/// Level names with the aliases the server takes, so that shell
-/// completions offer them.
-fn level_parser() -> impl clap::builder::TypedValueParser<Value = Level> {
-    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    PossibleValuesParser::new([
-        PossibleValue::new("debug").alias("trace"),
-        PossibleValue::new("info"),
-        PossibleValue::new("warn").alias("warning"),
-        PossibleValue::new("error").aliases(["fatal", "critical"]),
-    ])
-    .try_map(|name| name.parse::<Level>())
-}
-
-/// A point in time given as how long ago (`30s`, `5m`, `2h`, `1d`) or as
-/// an RFC 3339 time.
-fn parse_when(text: &str) -> Result<Timestamp, String> {
-    if let Ok(time) = text.parse::<Timestamp>() {
-        return Ok(time);
-    }
-    let wrong =
-        || format!("`{text}` is neither a time ago like 30s, 5m, 2h, 1d nor an RFC 3339 time");
-    let unit_at = text
-        .find(|character: char| !character.is_ascii_digit())
-        .ok_or_else(wrong)?;
-    let (count, unit) = text.split_at(unit_at);
-    let seconds_per_unit: i64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return Err(wrong()),
-    };
-    let seconds = count
-        .parse::<i64>()
-        .ok()
-        .and_then(|count| count.checked_mul(seconds_per_unit))
-        .ok_or_else(wrong)?;
-    let ago = jiff::SignedDuration::from_secs(seconds);
-    Timestamp::now().checked_sub(ago).map_err(|_| wrong())
-}
-
 #[derive(Debug, Args)]
 pub(crate) struct AppendArgs {
     /// The session's id: 24 hex digits, or a unique prefix of 6 or more.
@@ -340,166 +302,5 @@ pub(crate) struct RunArgs {
     pub(crate) command: Vec<OsString>,
 }
 
-/// A byte count with an optional binary unit, as the server's flags take
-/// them: 65536, 64KiB, 8MiB, 1GiB.
-fn parse_size(text: &str) -> Result<usize, String> {
-    let (digits, unit) = text
-        .find(|character: char| !character.is_ascii_digit())
-        .map_or((text, ""), |at| text.split_at(at));
-    let factor: usize = match unit {
-        "" | "B" => 1,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "`{text}` is not a size like 65536, 64KiB, 8MiB or 1GiB"
-            ));
-        }
-    };
-    digits
-        .parse::<usize>()
-        .ok()
-        .and_then(|count| count.checked_mul(factor))
-        .ok_or_else(|| format!("`{text}` is not a size like 65536, 64KiB, 8MiB or 1GiB"))
-}
-
-fn parse_meta(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(format!("`{text}` is not KEY=VALUE")),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-    use clap::error::ErrorKind;
-
-    use super::*;
-
-    #[test]
-    fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn completions_offer_the_level_names() {
-        let mut script = Vec::new();
-        clap_complete::generate(Shell::Bash, &mut Cli::command(), "zen", &mut script);
-        let script = String::from_utf8(script).unwrap_or_default();
-        assert!(script.contains("debug info warn error"), "{script}");
-    }
-
-    fn check(args: &[&str], expected: Result<&str, ErrorKind>) {
-        let parsed = Cli::try_parse_from(args)
-            .map(|cli| format!("{:?}", cli.command))
-            .map_err(|error| error.kind());
-        match expected {
-            Ok(fragment) => assert!(
-                parsed.as_ref().is_ok_and(|text| text.contains(fragment)),
-                "{args:?}: {parsed:?}"
-            ),
-            Err(kind) => assert_eq!(parsed.unwrap_err(), kind, "{args:?}"),
-        }
-    }
-
-    #[test]
-    fn commands_parse_as_documented() {
-        check(
-            &["zen", "sessions", "ls"],
-            Ok("status: Active, json: false"),
-        );
-        check(
-            &["zen", "sessions", "ls", "--status", "all", "--json"],
-            Ok("status: All, json: true"),
-        );
-        check(
-            &[
-                "zen",
-                "sessions",
-                "log",
-                "65A1F00DCAFE0123456789AB",
-                "-f",
-                "--tail",
-                "5",
-                "--level",
-                "WARNING",
-            ],
-            Ok("follow: true, tail: Some(5), level: Some(Warn)"),
-        );
-        check(
-            &[
-                "zen", "run", "--app", "x", "--meta", "a=b=c", "--", "sh", "-c", "exit 3",
-            ],
-            Ok(r#"meta: [("a", "b=c")], buffer: 67108864, command: ["sh", "-c", "exit 3"]"#),
-        );
-        check(
-            &["zen", "run", "--app", "x", "make", "-j8"],
-            Ok(r#"command: ["make", "-j8"]"#),
-        );
-        check(
-            &["zen", "run", "-q", "make"],
-            Ok(r#"app: None, quiet: true"#),
-        );
-        check(
-            &["zen", "sessions", "show", "65a1"],
-            Err(ErrorKind::ValueValidation),
-        );
-        check(
-            &["zen", "sessions", "log", "65a1f0", "-o", "raw"],
-            Ok("since: None, until: None, output: Raw"),
-        );
-        check(
-            &[
-                "zen",
-                "sessions",
-                "log",
-                "65a1f0",
-                "--until",
-                "2026-12-01T09:00:00Z",
-            ],
-            Ok("until: Some(2026-12-01T09:00:00Z)"),
-        );
-        for when in ["5", "5w", "m", "yesterday", "2026-13-01T00:00:00Z"] {
-            check(
-                &["zen", "sessions", "log", "65a1f0", "--since", when],
-                Err(ErrorKind::ValueValidation),
-            );
-        }
-        check(
-            &["zen", "sessions", "log", "65a1f0", "--json", "-o", "raw"],
-            Err(ErrorKind::ArgumentConflict),
-        );
-        check(
-            &["zen", "sessions", "ls", "--status", "running"],
-            Err(ErrorKind::InvalidValue),
-        );
-        check(
-            &[
-                "zen", "run", "--app", "x", "--meta", "novalue", "--", "true",
-            ],
-            Err(ErrorKind::ValueValidation),
-        );
-        check(
-            &["zen", "run", "--app", "x"],
-            Err(ErrorKind::MissingRequiredArgument),
-        );
-        check(
-            &["zen", "run", "--app", "x", "--", "true"],
-            Ok("buffer: 67108864"),
-        );
-        check(
-            &[
-                "zen", "run", "--app", "x", "--buffer", "256KiB", "--", "true",
-            ],
-            Ok("buffer: 262144"),
-        );
-        for size in ["", "12MB", "-1", "KiB", "99999999999GiB"] {
-            check(
-                &["zen", "run", "--app", "x", "--buffer", size, "--", "true"],
-                Err(ErrorKind::ValueValidation),
-            );
-        }
-    }
-}
+mod tests;
