@@ -85,6 +85,44 @@ fn a_command_killed_by_the_signal_takes_zen_with_it() {
     assert_eq!(metadata["forwarded_signal"], 15);
 }
 
+/// The command ended and the server is gone: zen would keep trying to send
+/// the last lines for a while. A first signal cuts that short, a second
+/// ends zen at once, by that signal.
+#[test]
+fn signals_after_the_command_ended_are_for_zen() {
+    let server = Server::start();
+    let mut child = zen(&server)
+        .args(["run", "-q", "--app", "flush", "--", "sh", "-c"])
+        .arg("read go; seq 1000; echo done")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = server.client();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client
+        .list(StatusFilter::Active)
+        .unwrap()
+        .iter()
+        .any(|session| session.appname == "flush")
+    {
+        assert!(Instant::now() < deadline, "the session never came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(server);
+    let stdout = Lines::of(child.stdout.take().unwrap());
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"go\n").unwrap();
+    while stdout.next().expect("the command runs to its end") != "done" {}
+    // Long enough for zen to have reaped the command.
+    std::thread::sleep(Duration::from_secs(1));
+    signal(child.id(), "INT");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(child.id(), "INT");
+    let status = wait_bounded(&mut child);
+    assert_eq!(status.signal(), Some(2), "{status:?}");
+}
+
 fn start(server: &Server, app: &str, script: &str) -> (Child, Lines) {
     let mut child = zen(server)
         .args(["run", "--app", app, "--", "sh", "-c", script])

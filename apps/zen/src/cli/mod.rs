@@ -259,7 +259,8 @@ the same, with one warning.
 The command runs in a process group of its own. SIGINT, SIGTERM and SIGHUP
 sent to zen are passed on to it (and everything it started); zen waits for
 it, records `signal` and `forwarded_signal`, ends the session and exits as
-the command did. On a terminal the command has the terminal while it runs:
+the command did. After the command ended, a first signal makes zen send only
+the last lines (2 s at most), a second ends zen at once. On a terminal the command has the terminal while it runs:
 Ctrl-C and Ctrl-Z reach it as they would without zen, and its output goes
 through a pseudo-terminal, so it keeps its colours and its stdout/stderr
 order; the log then stores every line at info, without escape sequences

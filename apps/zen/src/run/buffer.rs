@@ -128,6 +128,8 @@ struct State {
     closed_at: Option<Instant>,
     /// Lines pushed are counted and given up at once.
     discarding: bool,
+    /// zen was asked to finish: only the last lines are worth waiting for.
+    hurried: bool,
     dropped: u64,
 }
 
@@ -176,6 +178,16 @@ impl OutputBuffer {
     pub(crate) fn close(&self) {
         self.lock().closed_at.get_or_insert_with(Instant::now);
         self.changed.notify_all();
+    }
+
+    /// Asks the shipper to send only the last lines, and soon.
+    pub(crate) fn hurry(&self) {
+        self.lock().hurried = true;
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn hurried(&self) -> bool {
+        self.lock().hurried
     }
 
     /// When [`OutputBuffer::close`] was called.

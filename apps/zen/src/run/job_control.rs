@@ -29,7 +29,7 @@
 
 use std::os::fd::AsFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, pthread_sigmask, raise};
@@ -74,21 +74,54 @@ pub(crate) fn catch_signals() -> CaughtSignals {
     }
 }
 
+/// What zen does with the signals it catches.
+#[derive(Debug, Default)]
+pub(crate) struct SignalRoute {
+    /// The last signal passed on to the command.
+    last_forwarded: AtomicI32,
+    /// The command has ended: signals are zen's own now.
+    command_ended: AtomicBool,
+}
+
+impl SignalRoute {
+    pub(crate) fn last_forwarded(&self) -> Option<i32> {
+        Some(self.last_forwarded.load(Ordering::Relaxed)).filter(|&signal| signal != 0)
+    }
+
+    pub(crate) fn command_ended(&self) {
+        self.command_ended.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Passes every signal caught, from before and from now on, to the process
-/// group `group`; the last one passed on is kept in `last_forwarded`.
-pub(crate) fn forward_signals(caught: CaughtSignals, group: Pid, last_forwarded: Arc<AtomicI32>) {
+/// group `group` while the command runs. Once it has ended, zen is only
+/// sending the last lines: the first signal calls `hurry` (zen cuts the
+/// flush short), a second one ends zen at once, by that signal.
+pub(crate) fn forward_signals(
+    caught: CaughtSignals,
+    group: Pid,
+    route: Arc<SignalRoute>,
+    hurry: impl Fn() + Send + 'static,
+) {
     let Some(mut signals) = caught.signals else {
         return;
     };
     // Lives until zen exits: there is always a signal to pass on.
     std::thread::spawn(move || {
+        let mut hurried = false;
         for number in signals.forever() {
             let Ok(signal) = Signal::try_from(number) else {
                 continue;
             };
-            last_forwarded.store(number, Ordering::Relaxed);
-            // ESRCH once the group is gone: nothing left to tell.
-            let _ = killpg(group, signal);
+            if !route.command_ended.load(Ordering::Relaxed) {
+                route.last_forwarded.store(number, Ordering::Relaxed);
+                // ESRCH once the group is gone: nothing left to tell.
+                let _ = killpg(group, signal);
+            } else if !std::mem::replace(&mut hurried, true) {
+                hurry();
+            } else {
+                let _ = signal_hook::low_level::emulate_default_handler(number);
+            }
         }
     });
 }

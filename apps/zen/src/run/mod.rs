@@ -14,7 +14,9 @@
 //!
 //! The command runs as a job of its own ([`job_control`]): SIGINT, SIGTERM
 //! and SIGHUP sent to zen go to the command's process group, zen waits for
-//! it, records how it ended and exits the same way.
+//! it, records how it ended and exits the same way. Once the command has
+//! ended, such a signal cuts the sending of the last lines short, and a
+//! second one ends zen at once.
 
 mod buffer;
 mod job_control;
@@ -25,7 +27,6 @@ use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -35,7 +36,7 @@ use sessions_client::{Client, ClientConfig, IdMinter, Level, Metadata, SessionUp
 use nix::unistd::Pid;
 
 use self::buffer::{LineChunk, OutputBuffer};
-use self::job_control::{Outcome, Terminal};
+use self::job_control::{Outcome, SignalRoute, Terminal};
 use self::pty::PseudoTerminal;
 use self::shipper::{Shipped, Warnings};
 use crate::cli::RunArgs;
@@ -132,8 +133,16 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
     };
     // A pid always fits: the kernel's are below 2^22.
     let group = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    let last_forwarded = Arc::new(AtomicI32::new(0));
-    job_control::forward_signals(caught_signals, group, Arc::clone(&last_forwarded));
+    let signal_route = Arc::new(SignalRoute::default());
+    let hurried_buffer = Arc::clone(&buffer);
+    job_control::forward_signals(
+        caught_signals,
+        group,
+        Arc::clone(&signal_route),
+        move || {
+            hurried_buffer.hurry();
+        },
+    );
     let terminal = Terminal::hand_over(group);
 
     let terminal_output = pseudo_terminal.map(PseudoTerminal::into_output);
@@ -174,16 +183,16 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
             Outcome::Exited(1)
         }
     };
+    signal_route.command_ended();
     drop(terminal);
     // Whatever the command wrote before it ended is still in the pipes.
     for pump in pumps.into_iter().flatten() {
         let _ = pump.join();
     }
     buffer.close();
-    let forwarded = last_forwarded.load(Ordering::Relaxed);
     let ending = Ending {
         outcome,
-        forwarded_signal: (forwarded != 0).then_some(forwarded),
+        forwarded_signal: signal_route.last_forwarded(),
         duration: started.elapsed(),
     };
     finish(client.as_deref(), shipper, &buffer, &ending, &warnings);

@@ -9,10 +9,13 @@
 //! A batch that fails because the server cannot be reached or does not
 //! answer is tried again, with a growing pause, for as long as the command
 //! runs; the buffer takes the new lines meanwhile and gives up the oldest
-//! when full. Once the command has ended, the rest is flushed within
-//! [`FLUSH_DEADLINE`]; past it, only the last [`LAST_LINES`] lines are kept
-//! and tried once more within [`LAST_LINES_GRACE`], so the end of the output
-//! gets through whenever the server can take it. A refusal (the session is
+//! when full. Once the command has ended, the rest is flushed while the
+//! server takes batches, within [`FLUSH_DEADLINE`]; when that passes, or
+//! the server takes nothing for [`FLUSH_STALL`], only the last
+//! [`LAST_LINES`] lines are kept and tried for [`LAST_LINES_GRACE`] more,
+//! so the end of the output gets through whenever the server can take it.
+//! A signal to zen after the command ended goes straight to the last
+//! lines, for [`HURRIED_GRACE`]. A refusal (the session is
 //! gone, a bad token) stops shipping for good: what is left is counted as
 //! dropped.
 
@@ -37,6 +40,8 @@ pub(crate) const FLUSH_STALL: Duration = Duration::from_secs(10);
 pub(crate) const LAST_LINES: u64 = 1_000;
 /// How long the last lines may still take after [`FLUSH_DEADLINE`].
 pub(crate) const LAST_LINES_GRACE: Duration = Duration::from_secs(5);
+/// How long they may take when zen was signalled after the command ended.
+pub(crate) const HURRIED_GRACE: Duration = Duration::from_secs(2);
 
 /// Batches as large as the server's defaults allow comfortably: fewer
 /// requests is what makes a million lines a second possible.
@@ -185,7 +190,8 @@ impl Shipper<'_> {
             return false;
         };
         let stalled = ended.max(self.last_stored).elapsed() > FLUSH_STALL;
-        if self.trimmed || !(stalled || ended.elapsed() > FLUSH_DEADLINE) {
+        let out_of_time = stalled || ended.elapsed() > FLUSH_DEADLINE;
+        if self.trimmed || !(out_of_time || self.buffer.hurried()) {
             return false;
         }
         self.trimmed = true;
@@ -196,7 +202,12 @@ impl Shipper<'_> {
 
     /// The last lines had their chance too.
     fn out_of_time(&self) -> bool {
-        self.trimmed && self.trimmed_at.elapsed() > LAST_LINES_GRACE
+        let grace = if self.buffer.hurried() {
+            HURRIED_GRACE
+        } else {
+            LAST_LINES_GRACE
+        };
+        self.trimmed && self.trimmed_at.elapsed() > grace
     }
 }
 
