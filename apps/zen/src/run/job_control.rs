@@ -27,6 +27,7 @@
 //! pipes have no reader any more: SIGPIPE, or EPIPE when it ignores that);
 //! its session stays active until the server's `--session-ttl` ends it.
 
+use std::io::IsTerminal;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -154,10 +155,6 @@ impl Terminal {
         Some(Terminal { ours })
     }
 
-    fn give_to(&self, group: Pid) {
-        let _ = tcsetpgrp(std::io::stdin().as_fd(), group);
-    }
-
     fn take_back(&self) {
         let _ = tcsetpgrp(std::io::stdin().as_fd(), self.ours);
     }
@@ -169,22 +166,28 @@ impl Drop for Terminal {
     }
 }
 
-/// Waits until the command ends. When it stops and zen has the terminal,
-/// zen stops too and, once continued, continues the command.
-pub(crate) fn wait_for(child: Pid, terminal: Option<&Terminal>) -> nix::Result<Outcome> {
+/// Waits until the command ends. When it stops on a terminal (Ctrl-Z, or
+/// reading it from the background), zen takes the terminal back and stops
+/// too, so the shell sees a stopped job; once continued, zen hands the
+/// terminal over again if it is in the foreground now, and continues the
+/// command. Without a terminal a stopped command is left to whoever
+/// stopped it.
+pub(crate) fn wait_for(child: Pid, terminal: &mut Option<Terminal>) -> nix::Result<Outcome> {
     loop {
         match waitpid(child, Some(WaitPidFlag::WUNTRACED)) {
             Ok(WaitStatus::Exited(_, code)) => {
                 return Ok(Outcome::Exited(u8::try_from(code & 0xff).unwrap_or(1)));
             }
             Ok(WaitStatus::Signaled(_, signal, _)) => return Ok(Outcome::Killed(signal)),
-            Ok(WaitStatus::Stopped(_, _)) => {
-                if let Some(terminal) = terminal {
-                    terminal.take_back();
-                    // SIGTSTP is not blocked: zen stops here until the
-                    // shell continues it.
-                    let _ = raise(Signal::SIGTSTP);
-                    terminal.give_to(child);
+            Ok(WaitStatus::Stopped(_, _)) if std::io::stdin().is_terminal() => {
+                // Dropping it takes the terminal back.
+                *terminal = None;
+                // SIGTSTP is not caught: zen stops here until the shell
+                // continues it.
+                let _ = raise(Signal::SIGTSTP);
+                *terminal = Terminal::hand_over(child);
+                if terminal.is_none() {
+                    // In the background: it may go on until it reads.
                     let _ = killpg(child, Signal::SIGCONT);
                 }
             }

@@ -88,15 +88,18 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
             .env("ZEN_SESSION_ID", id.to_string())
             .env("ZEN_SERVER", client.config().base_url());
     }
-    let pseudo_terminal = if args.no_pty {
+    let mut pseudo_terminal = if args.no_pty {
         None
     } else {
         PseudoTerminal::for_terminal_output()
     };
-    let (stdout, stderr) = match pseudo_terminal.as_ref().map(PseudoTerminal::command_output) {
-        Some(Ok(output)) => output,
-        _ => (Stdio::piped(), Stdio::piped()),
-    };
+    let terminal_streams = pseudo_terminal
+        .as_ref()
+        .and_then(|terminal| terminal.command_output().ok());
+    if terminal_streams.is_none() {
+        pseudo_terminal = None;
+    }
+    let (stdout, stderr) = terminal_streams.unwrap_or_else(|| (Stdio::piped(), Stdio::piped()));
     let child = command
         .args(&args.command[1..])
         .process_group(0)
@@ -143,12 +146,12 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
             hurried_buffer.hurry();
         },
     );
-    let terminal = Terminal::hand_over(group);
+    let mut terminal = Terminal::hand_over(group);
 
     let terminal_output = pseudo_terminal.map(PseudoTerminal::into_output);
     let pumps = match terminal_output {
         // One stream: the order of the command's writes is kept.
-        Some(Ok(output)) => [
+        Some(output) => [
             Some(pump(
                 output,
                 io::stdout(),
@@ -157,7 +160,7 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
             )),
             None,
         ],
-        _ => [
+        None => [
             child.stdout.take().map(|stdout| {
                 pump(
                     stdout,
@@ -176,7 +179,7 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
             }),
         ],
     };
-    let outcome = match job_control::wait_for(group, terminal.as_ref()) {
+    let outcome = match job_control::wait_for(group, &mut terminal) {
         Ok(outcome) => outcome,
         Err(error) => {
             eprintln_quiet(&format!("zen: cannot wait for `{program}`: {error}"));

@@ -64,7 +64,7 @@ impl PseudoTerminal {
     /// Once the command has started: what it writes, to read until it (and
     /// everything it started) closed its end. Keeps the window size up to
     /// date meanwhile.
-    pub(crate) fn into_output(self) -> io::Result<File> {
+    pub(crate) fn into_output(self) -> File {
         drop(self.command_end);
         if let Ok(resized_end) = self.reading_end.try_clone()
             && let Ok(mut resizes) = Signals::new([SIGWINCH])
@@ -76,7 +76,7 @@ impl PseudoTerminal {
                 }
             });
         }
-        Ok(File::from(self.reading_end))
+        File::from(self.reading_end)
     }
 }
 
