@@ -100,8 +100,7 @@ pub(crate) fn start(
             id,
             buffer: &buffer,
             warnings: &warnings,
-            trimmed: false,
-            trimmed_at: Instant::now(),
+            trimmed_at: None,
             last_stored: Instant::now(),
         };
         shipper.ship_everything();
@@ -114,10 +113,8 @@ struct Shipper<'a> {
     id: SessionId,
     buffer: &'a OutputBuffer,
     warnings: &'a Warnings,
-    /// The flush ran out of time and only the last lines are left.
-    trimmed: bool,
-    /// When the flush was cut down to the last lines.
-    trimmed_at: Instant,
+    /// When the flush ran out of time and was cut down to the last lines.
+    trimmed_at: Option<Instant>,
     /// When the server last took a batch.
     last_stored: Instant,
 }
@@ -191,11 +188,10 @@ impl Shipper<'_> {
         };
         let stalled = ended.max(self.last_stored).elapsed() > FLUSH_STALL;
         let out_of_time = stalled || ended.elapsed() > FLUSH_DEADLINE;
-        if self.trimmed || !(out_of_time || self.buffer.hurried()) {
+        if self.trimmed_at.is_some() || !(out_of_time || self.buffer.hurried()) {
             return false;
         }
-        self.trimmed = true;
-        self.trimmed_at = Instant::now();
+        self.trimmed_at = Some(Instant::now());
         self.buffer.keep_only_last(LAST_LINES);
         true
     }
@@ -207,7 +203,8 @@ impl Shipper<'_> {
         } else {
             LAST_LINES_GRACE
         };
-        self.trimmed && self.trimmed_at.elapsed() > grace
+        self.trimmed_at
+            .is_some_and(|trimmed_at| trimmed_at.elapsed() > grace)
     }
 }
 
