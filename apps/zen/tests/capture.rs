@@ -187,3 +187,47 @@ fn wait_bounded(child: &mut Child) -> ExitStatus {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The server goes away for good while the command runs: zen keeps the
+/// lines, tries until its flush deadline, then gives up on all of them,
+/// counted exactly, and exits as the command did.
+#[test]
+fn a_server_that_is_gone_costs_every_line_counted_and_zen_still_ends() {
+    let server = Server::start();
+    let mut child = zen(&server)
+        .args(["run", "-q", "--app", "gone"])
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "read go; seq 1000; echo last-line; exit 5",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = server.client();
+    wait_until(|| {
+        let active = client.list(StatusFilter::Active).unwrap();
+        active.iter().any(|session| session.appname == "gone")
+    });
+    drop(server);
+    let stdout = Lines::of(child.stdout.take().unwrap());
+    let stderr = Lines::of(child.stderr.take().unwrap());
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert_eq!(read_until(&stdout, "last-line"), 1_001, "the command ran");
+    let status = wait_bounded(&mut child);
+    assert_eq!(status.code(), Some(5));
+    let stderr: Vec<String> = std::iter::from_fn(|| stderr.next()).collect();
+    assert!(
+        stderr
+            .iter()
+            .any(|line| line.starts_with("zen: 1001 lines of output were not stored")),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr[0].starts_with("zen: cannot store the command's output in session "),
+        "one warning first: {stderr:?}"
+    );
+}

@@ -136,8 +136,9 @@ struct State {
 /// What [`OutputBuffer::take`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Taken {
-    /// Entries were added to the batch.
-    Some,
+    /// Entries were added to the batch: this many of the command's lines
+    /// (gap markers aside).
+    Some { lines: u64 },
     /// Nothing came before the deadline.
     Nothing,
     /// The buffer is closed and empty: all was taken.
@@ -303,10 +304,12 @@ impl OutputBuffer {
             unhooked.extend(state.queue.pop_front());
         }
         drop(state);
+        let mut lines = 0;
         for queued in unhooked {
             match queued {
                 Queued::Gap(count) => batch.push(gap_entry(count)),
                 Queued::Lines(chunk) => {
+                    lines += chunk.lines_left();
                     for index in chunk.taken..chunk.ends.len() {
                         let line = chunk.line(index).to_owned();
                         batch.push(NewEntry::new(chunk.timestamp, chunk.level, line));
@@ -314,7 +317,7 @@ impl OutputBuffer {
                 }
             }
         }
-        Taken::Some
+        Taken::Some { lines }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -124,18 +124,26 @@ impl Shipper<'_> {
         let mut batch = EntryBatch::new(SHIP_LIMITS);
         loop {
             let far = Instant::now() + Duration::from_secs(3600);
-            if self.buffer.take(&mut batch, far) == Taken::Finished {
-                return;
-            }
+            // The command's lines in the batch: what is lost if it is.
+            let mut lines = match self.buffer.take(&mut batch, far) {
+                Taken::Some { lines } => lines,
+                Taken::Nothing => continue,
+                Taken::Finished => return,
+            };
             // Small batches wait a moment for company; under load the
             // buffer fills a batch at once and nothing waits.
             let linger_until = Instant::now() + LINGER;
-            while !batch.is_full() && self.buffer.take(&mut batch, linger_until) == Taken::Some {}
+            while !batch.is_full() {
+                match self.buffer.take(&mut batch, linger_until) {
+                    Taken::Some { lines: more } => lines += more,
+                    Taken::Nothing | Taken::Finished => break,
+                }
+            }
             match self.send_with_retries(&batch) {
                 Sent::Stored => {}
-                Sent::Abandoned => self.buffer.count_dropped(batch.len() as u64),
+                Sent::Abandoned => self.buffer.count_dropped(lines),
                 Sent::Refused => {
-                    self.buffer.count_dropped(batch.len() as u64);
+                    self.buffer.count_dropped(lines);
                     self.buffer.discard_all();
                 }
             }

@@ -25,7 +25,7 @@ fn drain(buffer: &OutputBuffer, batch_entries: usize) -> Vec<String> {
         max_entries: batch_entries,
         max_bytes: 1 << 20,
     });
-    while buffer.take(&mut batch, Instant::now()) == Taken::Some {
+    while matches!(buffer.take(&mut batch, Instant::now()), Taken::Some { .. }) {
         assert!(batch.len() <= batch_entries);
         for entry in batch.take() {
             messages.push(match entry.level {
@@ -53,7 +53,10 @@ fn lines_come_out_in_order_in_batches_of_any_size() {
         max_entries: 10,
         max_bytes: 150_000,
     });
-    assert_eq!(buffer.take(&mut batch, Instant::now()), Taken::Some);
+    assert_eq!(
+        buffer.take(&mut batch, Instant::now()),
+        Taken::Some { lines: 1 }
+    );
     assert_eq!(batch.len(), 1, "within the bytes, but always one");
     assert_eq!(buffer.dropped(), 0);
 }
@@ -79,7 +82,10 @@ fn a_gap_stays_where_the_lines_were_after_some_were_taken() {
         max_entries: 2,
         max_bytes: 1 << 20,
     });
-    assert_eq!(buffer.take(&mut batch, Instant::now()), Taken::Some);
+    assert_eq!(
+        buffer.take(&mut batch, Instant::now()),
+        Taken::Some { lines: 2 }
+    );
     assert_eq!(batch.len(), 2, "1 and 2 are on their way");
     buffer.push(chunk(&["4", "5", "6"]));
     buffer.push(chunk(&["7", "8", "9"]));
@@ -94,6 +100,17 @@ fn keeping_only_the_last_lines_cuts_inside_a_chunk() {
     buffer.push(chunk(&["4", "5", "6"]));
     buffer.keep_only_last(2);
     assert_eq!(buffer.dropped(), 4);
+    let mut batch = EntryBatch::default();
+    assert_eq!(
+        buffer.take(&mut batch, Instant::now()),
+        Taken::Some { lines: 2 },
+        "the gap marker is no line"
+    );
+    assert_eq!(batch.len(), 3);
+    let buffer = OutputBuffer::new(1 << 20);
+    buffer.push(chunk(&["1", "2", "3"]));
+    buffer.push(chunk(&["4", "5", "6"]));
+    buffer.keep_only_last(2);
     assert_eq!(drain(&buffer, 10), ["gap 4", "5", "6"]);
 
     let buffer = OutputBuffer::new(1 << 20);
