@@ -8,7 +8,8 @@
 //! Usage: `zenserver-bench --server PATH [--out DIR] [--minutes N] [CASE...]`;
 //! cases: `session-read`, `single-append`, `batched-append`, `otlp-export`,
 //! `log-read`,
-//! `memory`, `ws-fanout` (all of these by default), and `soak` (for
+//! `memory`, `ws-fanout`, `zen-run` (all of these by default; `zen-run`
+//! runs the `zen` binary found beside the server's), and `soak` (for
 //! `--minutes`, default 1).
 
 mod http;
@@ -23,10 +24,11 @@ mod throughput;
 mod wrk;
 mod ws;
 mod ws_fanout;
+mod zen_run;
 
 /// The cases a plain `cargo xtask bench` runs, in order; `soak` only runs
 /// when named.
-const DEFAULT_CASES: [&str; 7] = [
+const DEFAULT_CASES: [&str; 8] = [
     "session-read",
     "single-append",
     "batched-append",
@@ -34,6 +36,7 @@ const DEFAULT_CASES: [&str; 7] = [
     "log-read",
     "memory",
     "ws-fanout",
+    "zen-run",
 ];
 
 use std::path::PathBuf;
@@ -71,6 +74,7 @@ fn main() -> anyhow::Result<()> {
             "log-read" => throughput::log_read(&server, &mut report)?,
             "memory" => memory::run(&server, &mut report)?,
             "ws-fanout" => ws_fanout::run(&server, &mut report)?,
+            "zen-run" => zen_run::run(&server, &mut report)?,
             "soak" => soak::run(&server, minutes, &mut report)?,
             other => bail!("unknown case `{other}`"),
         }

@@ -119,7 +119,8 @@ fn test() -> Result<(), String> {
     dist::smoke_test()
 }
 
-/// Builds the server and the benchmark driver in release mode and runs it.
+/// Builds the server, `zen` and the benchmark driver in release mode and
+/// runs the driver.
 fn bench(cases: &[String]) -> Result<(), String> {
     run::cargo(&[
         "build",
@@ -129,6 +130,9 @@ fn bench(cases: &[String]) -> Result<(), String> {
         "zenserver",
         "--package",
         "zenserver-bench",
+        // The zen-run case runs `zen` from beside the server.
+        "--package",
+        "zen",
     ])?;
     let mut args = vec![
         "--server".to_owned(),

@@ -20,6 +20,7 @@ use crate::lines::{LineSplitter, collect_batch};
 const BUFFERED_LINES: usize = 10_000;
 
 pub(crate) fn append(client: &Client, args: &AppendArgs) -> Result<()> {
+    let id = args.id.resolve(client)?;
     let (sender, receiver) = crossbeam_channel::bounded(BUFFERED_LINES);
     let level = args.level;
     let reader = std::thread::Builder::new()
@@ -29,8 +30,8 @@ pub(crate) fn append(client: &Client, args: &AppendArgs) -> Result<()> {
     let mut batch = EntryBatch::default();
     while collect_batch(&receiver, &mut batch) {
         client
-            .append_entries(args.id, &batch.take())
-            .with_context(|| format!("cannot append to session {}", args.id))?;
+            .append_entries(id, &batch.take())
+            .with_context(|| format!("cannot append to session {id}"))?;
     }
     match reader.join() {
         Ok(result) => result.context("cannot read standard input"),
@@ -43,7 +44,7 @@ fn read_lines(mut input: impl Read, level: Level, lines: &Sender<NewEntry>) -> i
     let mut buffer = vec![0; 64 << 10];
     let mut splitter = LineSplitter::default();
     // A send fails only when the sender gave up; its error is reported there.
-    let send = |line: String| {
+    let send = |line: &str| {
         let _ = lines.send(NewEntry::new(Timestamp::now(), level, line));
     };
     loop {

@@ -4,15 +4,23 @@
 //! Following reads on a thread of its own and hands pages to the main
 //! thread, which prints them and also listens for Ctrl-C: a long poll can
 //! take 30 s to answer, and Ctrl-C must not wait for it.
+//!
+//! `--tail N` counts the entries that pass the filters (`--level`,
+//! `--grep`, `--since`, `--until`): without
+//! filters the server's tail read does it; with them zen reads the whole
+//! retained log and keeps the last N that match (an error older than the
+//! last N entries is what one looks for).
 
+use std::collections::VecDeque;
 use std::io;
 use std::time::Duration;
 
 use anyhow::Result;
 use crossbeam_channel::{Sender, select};
+use jiff::Timestamp;
 use sessions_client::{Client, ClientError, LogEntry, LogPage, ReadRequest, SessionId, wire};
 
-use crate::cli::LogArgs;
+use crate::cli::{LogArgs, LogFormat};
 use crate::output::{DIM, Output, level_style};
 
 /// Entries per read: the most the server returns at once.
@@ -23,12 +31,17 @@ const POLL_WAIT: Duration = Duration::from_secs(30);
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 pub(crate) fn log(client: Client, args: &LogArgs) -> Result<()> {
+    let id = args.id.resolve(&client)?;
     let mut printer = Printer::new(args);
+    // The server's tail read counts every entry; with filters, zen reads
+    // everything and counts the matches itself.
+    let server_tail = args.tail.filter(|_| !printer.filters());
     if !args.follow {
         let cursor_reads = args.tail.is_none();
-        read_retained(&client, args.id, args.tail, &mut |page| {
+        read_retained(&client, id, server_tail, &mut |page| {
             Ok(printer.page(&page, cursor_reads)?)
         })?;
+        printer.caught_up()?;
         return Ok(printer.out.flush()?);
     }
     let (interrupts, interrupted) = crossbeam_channel::bounded(1);
@@ -37,14 +50,15 @@ pub(crate) fn log(client: Client, args: &LogArgs) -> Result<()> {
         let _ = interrupts.try_send(());
     });
     let (events, received) = crossbeam_channel::bounded(4);
-    let (id, tail) = (args.id, args.tail);
+    let cursor_reads = args.tail.is_none();
     std::thread::Builder::new()
         .name("follow".into())
-        .spawn(move || follow(&client, id, tail, &events))?;
+        .spawn(move || follow(&client, id, server_tail, cursor_reads, &events))?;
     loop {
         select! {
             recv(received) -> event => match event {
                 Ok(Event::Page(page, cursor_read)) => printer.page(&page, cursor_read)?,
+                Ok(Event::CaughtUp) => printer.caught_up()?,
                 Ok(Event::Lost(error)) => eprintln_quiet(&format!("zen: {error}; retrying")),
                 Ok(Event::Back) => eprintln_quiet("zen: the server is back"),
                 Ok(Event::Ended) => {
@@ -66,6 +80,8 @@ pub(crate) fn log(client: Client, args: &LogArgs) -> Result<()> {
 enum Event {
     /// A read, and whether it was a cursor read (whose `dropped` is a gap).
     Page(LogPage, bool),
+    /// Every retained entry was read; what follows is new.
+    CaughtUp,
     /// The server cannot be reached; following goes on trying.
     Lost(ClientError),
     Back,
@@ -105,10 +121,17 @@ fn read_retained(
     }
 }
 
-fn follow(client: &Client, id: SessionId, tail: Option<usize>, events: &Sender<Event>) {
+/// `cursor_reads`: whether the retained entries are shown with their gaps
+/// (not for a tail, whose `dropped` is the log's lifetime total).
+fn follow(
+    client: &Client,
+    id: SessionId,
+    server_tail: Option<usize>,
+    cursor_reads: bool,
+    events: &Sender<Event>,
+) {
     let send = |event| events.send(event).is_ok();
-    let cursor_reads = tail.is_none();
-    let retained = read_retained(client, id, tail, &mut |read| {
+    let retained = read_retained(client, id, server_tail, &mut |read| {
         let _ = events.send(Event::Page(read, cursor_reads));
         Ok(())
     });
@@ -119,6 +142,9 @@ fn follow(client: &Client, id: SessionId, tail: Option<usize>, events: &Sender<E
             return;
         }
     };
+    if !send(Event::CaughtUp) {
+        return;
+    }
     let mut lost = false;
     loop {
         match client.wait_for_log(id, cursor, READ_LIMIT, POLL_WAIT) {
@@ -167,19 +193,51 @@ fn follow(client: &Client, id: SessionId, tail: Option<usize>, events: &Sender<E
 /// Prints entries that pass the filters, and marks gaps.
 struct Printer {
     out: Output,
-    json: bool,
+    format: LogFormat,
     level: Option<sessions_client::Level>,
     grep: Option<String>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    /// Until the retained entries are all read, with `--tail` and filters:
+    /// the last matches so far, and how many to keep.
+    tail: Option<(VecDeque<LogEntry>, usize)>,
 }
 
 impl Printer {
     fn new(args: &LogArgs) -> Printer {
-        Printer {
+        let mut printer = Printer {
             out: Output::stdout(),
-            json: args.json,
+            format: if args.json {
+                LogFormat::Json
+            } else {
+                args.output
+            },
             level: args.level,
             grep: args.grep.clone(),
+            since: args.since,
+            until: args.until,
+            tail: None,
+        };
+        if printer.filters() {
+            printer.tail = args.tail.map(|count| (VecDeque::new(), count));
         }
+        printer
+    }
+
+    fn filters(&self) -> bool {
+        self.level.is_some() || self.grep.is_some() || self.since.is_some() || self.until.is_some()
+    }
+
+    /// Everything retained was read: prints the matches kept for the tail,
+    /// and prints every match as it comes from now on.
+    fn caught_up(&mut self) -> io::Result<()> {
+        let Some((kept, _)) = self.tail.take() else {
+            return Ok(());
+        };
+        for entry in &kept {
+            self.entry(entry)?;
+        }
+        Ok(())
     }
 
     /// `cursor_read`: the read's `dropped` counts entries missed since the
@@ -197,8 +255,17 @@ impl Printer {
             ))?;
         }
         for entry in &page.entries {
-            if self.shows(entry) {
-                self.entry(entry)?;
+            if !self.shows(entry) {
+                continue;
+            }
+            match &mut self.tail {
+                Some((kept, count)) => {
+                    kept.push_back(entry.clone());
+                    if kept.len() > *count {
+                        kept.pop_front();
+                    }
+                }
+                None => self.entry(entry)?,
             }
         }
         Ok(())
@@ -210,14 +277,24 @@ impl Printer {
                 .grep
                 .as_deref()
                 .is_none_or(|text| entry.message.contains(text))
+            && self.since.is_none_or(|since| entry.timestamp >= since)
+            && self.until.is_none_or(|until| entry.timestamp <= until)
     }
 
-    /// `TIMESTAMP LEVEL MESSAGE [DATA]`, the message byte for byte.
+    /// `TIMESTAMP LEVEL MESSAGE [DATA]`, the message byte for byte; or
+    /// the message alone; or the API's JSON.
     fn entry(&mut self, entry: &LogEntry) -> io::Result<()> {
-        if self.json {
-            self.out
-                .write(wire::entry_to_json(entry).to_string().as_bytes())?;
-            return self.out.write(b"\n");
+        match self.format {
+            LogFormat::Json => {
+                self.out
+                    .write(wire::entry_to_json(entry).to_string().as_bytes())?;
+                return self.out.write(b"\n");
+            }
+            LogFormat::Raw => {
+                self.out.write(entry.message.as_bytes())?;
+                return self.out.write(b"\n");
+            }
+            LogFormat::Pretty => {}
         }
         self.out
             .styled(DIM, format!("{:.3}", entry.timestamp).as_bytes())?;
@@ -235,9 +312,9 @@ impl Printer {
     }
 
     /// A line about the log rather than from it; on standard error in JSON
-    /// mode, where standard output holds entries only.
+    /// and raw modes, where standard output holds entries only.
     fn marker(&mut self, text: &str) -> io::Result<()> {
-        if self.json {
+        if self.format != LogFormat::Pretty {
             eprintln_quiet(&format!("zen: {text}"));
             return Ok(());
         }

@@ -5,6 +5,7 @@
 //! forever: a line is cut off at the server's message limit, and a batch is
 //! sent as soon as the input pauses, not when it is full.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
@@ -25,7 +26,7 @@ impl LineSplitter {
     /// skipped, as the server does with text; bytes that are not UTF-8 become
     /// U+FFFD. A line longer than the server takes is kept only up to a bit
     /// over the limit, for the batch to cut and mark.
-    pub(crate) fn push(&mut self, mut bytes: &[u8], mut line: impl FnMut(String)) {
+    pub(crate) fn push(&mut self, mut bytes: &[u8], mut line: impl FnMut(&str)) {
         while let Some(end) = bytes.iter().position(|&byte| byte == b'\n') {
             self.keep(&bytes[..end]);
             self.emit(&mut line);
@@ -35,7 +36,7 @@ impl LineSplitter {
     }
 
     /// The last line, when the stream ended without a newline.
-    pub(crate) fn finish(&mut self, mut line: impl FnMut(String)) {
+    pub(crate) fn finish(&mut self, mut line: impl FnMut(&str)) {
         self.emit(&mut line);
     }
 
@@ -45,16 +46,73 @@ impl LineSplitter {
             .extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
-    fn emit(&mut self, line: &mut impl FnMut(String)) {
+    fn emit(&mut self, line: &mut impl FnMut(&str)) {
         let mut text = self.pending.as_slice();
         if let Some(stripped) = text.strip_suffix(b"\r") {
             text = stripped;
         }
         if !text.iter().all(u8::is_ascii_whitespace) {
-            line(String::from_utf8_lossy(text).into_owned());
+            line(&String::from_utf8_lossy(text));
         }
         self.pending.clear();
     }
+}
+
+/// The text a terminal shows for a line written to it, as the log should
+/// keep it: escape sequences (colours, cursor moves, window titles) are
+/// removed, and of a line redrawn with carriage returns (a progress bar)
+/// only the last state is kept.
+pub(crate) fn terminal_text(line: &str) -> Cow<'_, str> {
+    if !line.contains(['\x1b', '\r']) {
+        return Cow::Borrowed(line);
+    }
+    let last_state = line
+        .rsplit('\r')
+        .find(|state| !state.is_empty())
+        .unwrap_or_default();
+    let mut text = String::with_capacity(last_state.len());
+    let mut characters = last_state.chars().peekable();
+    while let Some(character) = characters.next() {
+        if character != '\x1b' {
+            text.push(character);
+            continue;
+        }
+        match characters.next() {
+            // Control sequence: parameters and intermediates up to a final
+            // byte in @..~ (colours are `ESC [ 31 m`).
+            Some('[') => {
+                for inner in characters.by_ref() {
+                    if ('@'..='~').contains(&inner) {
+                        break;
+                    }
+                }
+            }
+            // Operating system command (a window title, a hyperlink): up
+            // to BEL or ESC \.
+            Some(']') => {
+                while let Some(inner) = characters.next() {
+                    if inner == '\x07' {
+                        break;
+                    }
+                    if inner == '\x1b' {
+                        characters.next_if_eq(&'\\');
+                        break;
+                    }
+                }
+            }
+            // Intermediates, then one final byte (`ESC ( B`).
+            Some(' '..='/') => {
+                for inner in characters.by_ref() {
+                    if ('0'..='~').contains(&inner) {
+                        break;
+                    }
+                }
+            }
+            // Two bytes (`ESC 7`), or a lone ESC at the end.
+            Some(_) | None => {}
+        }
+    }
+    Cow::Owned(text)
 }
 
 /// Waits for an entry, then takes whatever else arrives within [`LINGER`]
@@ -82,9 +140,9 @@ mod tests {
         let mut splitter = LineSplitter::default();
         let mut lines = Vec::new();
         for chunk in chunks {
-            splitter.push(chunk, |line| lines.push(line));
+            splitter.push(chunk, |line| lines.push(line.to_owned()));
         }
-        splitter.finish(|line| lines.push(line));
+        splitter.finish(|line| lines.push(line.to_owned()));
         assert_eq!(lines, expected, "{chunks:?}");
     }
 
@@ -100,13 +158,30 @@ mod tests {
     }
 
     #[test]
+    fn terminal_lines_keep_their_text_only() {
+        let check =
+            |line: &str, expected: &str| assert_eq!(terminal_text(line), expected, "{line:?}");
+        check("plain", "plain");
+        check("\x1b[1;31merror\x1b[0m: failed", "error: failed");
+        check("\x1b[38;5;208mcolour\x1b[m", "colour");
+        check(" 10%\r 50%\r100%", "100%");
+        check("done\r", "done");
+        check("\x1b]0;title\x07text", "text");
+        check("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link");
+        check("\x1b(Bcharset", "charset");
+        check("\x1b7saved\x1b8", "saved");
+        check("cut\x1b[", "cut");
+        check("\x1b[2K\x1b[1G", "");
+    }
+
+    #[test]
     fn an_endless_line_is_kept_only_up_to_the_limit() {
         let mut splitter = LineSplitter::default();
         let mut lines = Vec::new();
         for _ in 0..100 {
-            splitter.push(&[b'x'; 4096], |line| lines.push(line));
+            splitter.push(&[b'x'; 4096], |line| lines.push(line.to_owned()));
         }
-        splitter.push(b"\nnext\n", |line| lines.push(line));
+        splitter.push(b"\nnext\n", |line| lines.push(line.to_owned()));
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].len(), MAX_MESSAGE_BYTES + 4);
         assert_eq!(lines[1], "next");

@@ -11,6 +11,7 @@
 mod append;
 mod cli;
 mod follow;
+mod ids;
 mod lines;
 mod output;
 mod run;
@@ -31,7 +32,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            follow::eprintln_quiet(&format!("zen: error: {error:#}"));
+            let text = match error.downcast_ref::<sessions_client::ClientError>() {
+                Some(client_error) => output::describe(client_error),
+                None => format!("{error:#}"),
+            };
+            follow::eprintln_quiet(&format!("zen: error: {text}"));
             ExitCode::FAILURE
         }
     }
@@ -55,7 +60,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run(args) => Ok(run::run(client(), &args)),
+        Command::Run(args) => Ok(run::run(config, &args)),
         Command::Completions { shell } => {
             // Generated into memory first: the generator panics on a closed
             // pipe, and `zen completions bash | head` must not.

@@ -82,6 +82,16 @@ pub(crate) fn printable(text: &str) -> String {
         .collect()
 }
 
+/// An error from the server as zen reports it: a refused token also says
+/// how to give one.
+pub(crate) fn describe(error: &sessions_client::ClientError) -> String {
+    if error.status() == Some(401) {
+        format!("{error}; pass --token or set ZEN_TOKEN")
+    } else {
+        error.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

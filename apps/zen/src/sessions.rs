@@ -22,7 +22,7 @@ pub(crate) fn ls(client: &Client, args: &LsArgs) -> Result<()> {
 }
 
 pub(crate) fn show(client: &Client, args: &ShowArgs) -> Result<()> {
-    let session = client.get(args.id)?;
+    let session = client.get(args.id.resolve(client)?)?;
     let mut out = Output::stdout();
     if args.json {
         write_json_line(&mut out, &wire::session_to_json(&session))?;
@@ -33,7 +33,7 @@ pub(crate) fn show(client: &Client, args: &ShowArgs) -> Result<()> {
 }
 
 pub(crate) fn end(client: &Client, args: &EndArgs) -> Result<()> {
-    let session = client.end(args.id)?;
+    let session = client.end(args.id.resolve(client)?)?;
     let mut out = Output::stdout();
     let line = format!(
         "ended {} ({}, {})\n",

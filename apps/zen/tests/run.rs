@@ -16,7 +16,9 @@ const BOTH_STREAMS: &str = "echo out1; echo err1 >&2; echo '  out2  '; exit 3";
 fn a_command_runs_in_a_session_that_ends_with_its_exit_code() {
     let server = Server::start();
     let output = zen(&server)
-        .args(["run", "--app", "wrapped", "--mode", "test", "--job", "j-1"])
+        .args([
+            "run", "-q", "--app", "wrapped", "--mode", "test", "--job", "j-1",
+        ])
         .args(["--meta", "branch=main", "--meta", "shard=3"])
         .args(["--", "sh", "-c", BOTH_STREAMS])
         .output()
@@ -81,7 +83,16 @@ fn a_command_runs_in_a_session_that_ends_with_its_exit_code() {
 #[test]
 fn without_a_server_the_command_still_runs_and_zen_warns_once() {
     let output = zen_at(&support::unreachable_url())
-        .args(["run", "--app", "offline", "--", "sh", "-c", BOTH_STREAMS])
+        .args([
+            "run",
+            "-q",
+            "--app",
+            "offline",
+            "--",
+            "sh",
+            "-c",
+            BOTH_STREAMS,
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
@@ -107,6 +118,7 @@ fn a_command_that_cannot_start_is_recorded_and_exits_127() {
     let output = zen(&server)
         .args([
             "run",
+            "-q",
             "--app",
             "missing",
             "--",
@@ -133,5 +145,112 @@ fn a_command_that_cannot_start_is_recorded_and_exits_127() {
         log.entries[0]
             .message
             .starts_with("cannot run `/nonexistent/command`: ")
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_does_not_delay_the_command() {
+    let silent = support::SilentServer::start();
+    let started = std::time::Instant::now();
+    let mut child = zen_at(&silent.url)
+        .args([
+            "run",
+            "-q",
+            "--app",
+            "patient",
+            "--",
+            "sh",
+            "-c",
+            "echo started; exit 4",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = support::Lines::of(child.stdout.take().unwrap());
+    assert_eq!(stdout.next().as_deref(), Some("started"));
+    // The bound is 1 s; 5 s keeps a loaded machine from failing the test.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the command started after {:?}",
+        started.elapsed()
+    );
+    let stderr = support::Lines::of(child.stderr.take().unwrap());
+    let warning = stderr.next().unwrap();
+    assert!(
+        warning.starts_with("zen: cannot create a session (the server at http://127.0.0.1:")
+            && warning.contains("did not answer within"),
+        "{warning}"
+    );
+    assert!(silent.connections() > 0, "zen did try the server");
+    assert_eq!(child.wait().unwrap().code(), Some(4));
+}
+
+#[test]
+fn the_session_is_announced_and_handed_to_the_command() {
+    let server = Server::start();
+    let output = zen(&server)
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$ZEN_SESSION_ID $ZEN_SERVER\"",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let session = server.client().list(StatusFilter::Ended).unwrap().remove(0);
+    assert_eq!(session.appname, "sh", "the command's file name by default");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!("{} {}\n", session.id, server.url)
+    );
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!(
+            "zen: session {} {}/dashboard/?session={}\n",
+            session.id, server.url, session.id
+        )
+    );
+
+    let quiet = zen(&server)
+        .args(["run", "-q", "--", "/bin/echo", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(quiet.stderr).unwrap(), "", "-q");
+    let ended = server.client().list(StatusFilter::Ended).unwrap();
+    assert!(
+        ended.iter().any(|session| session.appname == "echo"),
+        "{ended:?}"
+    );
+}
+
+#[test]
+fn a_wrong_token_is_one_clear_warning_and_the_command_still_runs() {
+    let server = Server::start_with(&["--token", "s3cret"]);
+    let output = zen(&server)
+        .args(["--token", "wrong", "run", "-q", "--app", "locked"])
+        .args(["--", "sh", "-c", BOTH_STREAMS])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "out1\n  out2  \n"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("zen: "))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "zen: cannot create a session (this server needs `Authorization: Bearer <token>`; \
+          the token is missing or wrong (HTTP 401); pass --token or set ZEN_TOKEN); \
+          running the command without one"
+        ],
+        "{stderr}"
     );
 }

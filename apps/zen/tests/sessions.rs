@@ -198,7 +198,7 @@ fn errors_are_one_clear_line() {
             .args(["sessions", "show", "65a1f00dcafe0123456789ab"])
             .output()
             .unwrap(),
-        "zen: error: this server needs `Authorization: Bearer <token>`; the token is missing or wrong (HTTP 401)\n",
+        "zen: error: this server needs `Authorization: Bearer <token>`; the token is missing or wrong (HTTP 401); pass --token or set ZEN_TOKEN\n",
     );
     check(
         zen(&server)

@@ -67,6 +67,15 @@ impl EntryBatch {
         self.entries.len()
     }
 
+    /// About how many bytes of request body the entries take.
+    pub fn estimated_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn limits(&self) -> BatchLimits {
+        self.limits
+    }
+
     pub fn entries(&self) -> &[NewEntry] {
         &self.entries
     }

@@ -26,8 +26,19 @@ impl Client {
         })
     }
 
+    /// A client for the server named by `ZEN_SERVER` and `ZEN_TOKEN`; see
+    /// [`ClientConfig::from_env`].
+    pub fn from_env() -> Result<Client, ClientError> {
+        Client::new(ClientConfig::from_env())
+    }
+
     pub fn config(&self) -> &ClientConfig {
         self.transport.config()
+    }
+
+    /// Where the server's dashboard shows session `id` and its log.
+    pub fn dashboard_url(&self, id: SessionId) -> String {
+        format!("{}/dashboard/?session={id}", self.config().base_url())
     }
 
     /// `GET /health`: needs no token.

@@ -32,6 +32,22 @@ impl ClientConfig {
         }
     }
 
+    /// The server `zen` would use: `ZEN_SERVER` (or the default address)
+    /// and `ZEN_TOKEN`, as `zen run` passes them on to the commands it runs.
+    /// Reading the environment is the program's choice; nothing else in
+    /// this crate does.
+    pub fn from_env() -> ClientConfig {
+        let base_url = std::env::var("ZEN_SERVER")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| ClientConfig::DEFAULT_URL.to_owned());
+        let config = ClientConfig::new(base_url);
+        match std::env::var("ZEN_TOKEN") {
+            Ok(token) => config.with_token(token),
+            Err(_) => config,
+        }
+    }
+
     /// Sends `Authorization: Bearer <token>` with every request. An empty
     /// token means none, as it does for the server's `--token`.
     pub fn with_token(mut self, token: impl Into<String>) -> ClientConfig {

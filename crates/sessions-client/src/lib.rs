@@ -50,7 +50,9 @@ pub use batch::{BatchLimits, EntryBatch, MAX_MESSAGE_BYTES};
 pub use client::Client;
 pub use config::ClientConfig;
 pub use error::ClientError;
-pub use logger::{LoggerConfig, LoggerError, LoggerHandle, LoggerStats, SessionLogger};
+pub use logger::{
+    LoggerConfig, LoggerError, LoggerHandle, LoggerStats, REGISTRATION_WAIT, SessionLogger,
+};
 pub use model::{Appended, Health, LogPage};
 pub use sessions_core::log::truncate_message;
 
@@ -58,5 +60,6 @@ pub use sessions_core::log::truncate_message;
 /// on `sessions-core` themselves.
 pub use sessions_core::log::{EntryData, Level, LogEntry, NewEntry, ReadRequest};
 pub use sessions_core::{
-    Metadata, NewSession, Session, SessionId, SessionStatus, SessionUpdate, StatusFilter, Upserted,
+    IdMinter, Metadata, NewSession, Session, SessionId, SessionStatus, SessionUpdate, StatusFilter,
+    Upserted,
 };

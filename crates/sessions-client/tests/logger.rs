@@ -7,6 +7,7 @@
 mod support;
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use log::Log;
 use serde_json::Value;
@@ -164,7 +165,11 @@ fn a_joined_session_gets_records_and_metadata_and_stays_active() {
             .level(log::LevelFilter::Debug),
     )
     .unwrap();
-    assert_eq!(handle.session().appname, "parent", "joined as it is");
+    assert_eq!(
+        handle.session().unwrap().appname,
+        "parent",
+        "joined as it is"
+    );
     let pairs = [("asset", "T_Rock_01")];
     logger.log(
         &log::Record::builder()
@@ -201,7 +206,7 @@ fn joining_creates_a_missing_session_and_refuses_an_ended_one() {
     let handle = SessionLogger::start(LoggerConfig::new("first").server(&server.url).join(id))
         .unwrap()
         .1;
-    assert_eq!(handle.session().appname, "first");
+    assert_eq!(handle.session().unwrap().appname, "first");
     drop(handle);
     client.end(id).unwrap();
     let refused = SessionLogger::start(LoggerConfig::new("late").server(&server.url).join(id));
@@ -236,4 +241,44 @@ fn an_unreachable_server_fails_the_start_with_a_clear_error() {
         ),
         "{error}"
     );
+}
+
+#[test]
+fn a_server_that_never_answers_holds_the_program_up_for_a_second_at_most() {
+    let silent = support::SilentServer::start();
+    let started = Instant::now();
+    let (logger, handle) = SessionLogger::start(
+        LoggerConfig::new("patient")
+            .server(&silent.url)
+            .flush_timeout(Duration::from_millis(200)),
+    )
+    .unwrap();
+    // The bound is 1 s; 5 s keeps a loaded machine from failing the test.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(handle.session().is_none(), "still registering");
+    let planned = handle.session_id();
+    let logging = Instant::now();
+    for index in 0..100 {
+        logger.log(
+            &log::Record::builder()
+                .level(log::Level::Info)
+                .args(format_args!("waiting {index}"))
+                .build(),
+        );
+    }
+    assert!(
+        logging.elapsed() < Duration::from_secs(5),
+        "logging never waits"
+    );
+    let stopping = Instant::now();
+    drop(handle);
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "nor does shutting down"
+    );
+    assert_eq!(planned.to_string().len(), 24);
 }

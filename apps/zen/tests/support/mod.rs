@@ -2,7 +2,7 @@
 //! same support the client library's tests use, included from there rather
 //! than copied), and the `zen` binary pointed at it.
 
-#![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::process::Command;
@@ -10,7 +10,7 @@ use std::process::Command;
 #[path = "../../../../crates/sessions-client/tests/support/mod.rs"]
 mod server;
 
-pub use server::{Server, unreachable_url};
+pub use server::{Server, SilentServer, unreachable_url};
 
 /// `zen` with the server's address, and nothing from the environment that
 /// would change what it does.

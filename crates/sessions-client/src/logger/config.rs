@@ -57,6 +57,24 @@ impl LoggerConfig {
         }
     }
 
+    /// [`LoggerConfig::new`], with the server and token from `ZEN_SERVER`
+    /// and `ZEN_TOKEN`, and joining the session `ZEN_SESSION_ID` names if
+    /// it is set: a program run by `zen run` then logs into the session of
+    /// its run.
+    pub fn from_env(appname: impl Into<String>) -> LoggerConfig {
+        let from_env = ClientConfig::from_env();
+        let mut config = LoggerConfig::new(appname)
+            .server(from_env.base_url())
+            .token(from_env.token().unwrap_or_default());
+        if let Some(id) = std::env::var("ZEN_SESSION_ID")
+            .ok()
+            .and_then(|id| id.parse::<SessionId>().ok())
+        {
+            config = config.join(id);
+        }
+        config
+    }
+
     /// The server's base URL, keeping the token and timeouts set so far.
     pub fn server(mut self, base_url: impl Into<String>) -> LoggerConfig {
         let mut client = ClientConfig::new(base_url)

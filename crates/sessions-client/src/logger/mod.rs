@@ -7,6 +7,13 @@
 //! thread takes records out and appends them in batches (`worker.rs`). That
 //! thread's own records (the HTTP client logs too) are never shipped, so it
 //! cannot feed itself.
+//!
+//! Registering the session is that thread's first job, and starting the
+//! logger waits for it at most [`REGISTRATION_WAIT`]: a server that answers
+//! in time makes a refusal or an unreachable server an error of `start`, as
+//! a program would want; one that does not answer in time no longer holds
+//! the program up. The id of a new session is minted here, so it is known
+//! at once either way; records wait in the buffer until the session exists.
 
 mod config;
 mod record;
@@ -18,13 +25,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::{RecvTimeoutError, Sender, TrySendError};
 use log::LevelFilter;
-use sessions_core::{NewSession, Session, SessionId, SessionUpdate, Upserted};
+use sessions_core::{IdMinter, Session, SessionId, SessionUpdate, Upserted};
 
 pub use config::LoggerConfig;
 
 use crate::{Client, ClientError};
+
+/// How long starting a logger waits for the session to be registered
+/// before it lets the program go on and registers in the background.
+pub const REGISTRATION_WAIT: Duration = Duration::from_secs(1);
 
 thread_local! {
     /// Set on the background thread: its records must not go back in.
@@ -49,7 +60,9 @@ pub struct SessionLogger {
 #[derive(Debug)]
 #[must_use = "dropping the handle shuts the logger down at once"]
 pub struct LoggerHandle {
-    session: Session,
+    id: SessionId,
+    /// As registered, when that finished while `start` waited.
+    session: Option<Session>,
     sender: Sender<Message>,
     shared: Arc<Shared>,
     worker: Option<JoinHandle<()>>,
@@ -106,6 +119,15 @@ struct Shared {
 }
 
 impl Shared {
+    /// Whether the latest error means nothing will ever be stored.
+    fn last_error_is_final(&self) -> bool {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(worker::is_final)
+    }
+
     fn note_error(&self, error: ClientError) {
         *self
             .last_error
@@ -118,9 +140,11 @@ impl SessionLogger {
     /// Registers (or joins) the session, starts the background thread and
     /// makes this the process's `log` logger at the configured level.
     ///
-    /// Fails when the server cannot be reached or refuses the session; the
-    /// program can then log some other way. Keep the handle for as long as
-    /// the program logs.
+    /// Fails when the server cannot be reached or refuses the session within
+    /// [`REGISTRATION_WAIT`]; the program can then log some other way. A
+    /// server that does not answer by then is registered with in the
+    /// background: this never blocks for longer. Keep the handle for as long
+    /// as the program logs.
     pub fn install(config: LoggerConfig) -> Result<LoggerHandle, LoggerError> {
         let level = config.level;
         let (logger, handle) = SessionLogger::start(config)?;
@@ -134,23 +158,52 @@ impl SessionLogger {
     }
 
     /// Registers (or joins) the session and starts the background thread,
-    /// without installing anything.
+    /// without installing anything. Waits for the registration at most
+    /// [`REGISTRATION_WAIT`], as [`SessionLogger::install`] does.
     pub fn start(config: LoggerConfig) -> Result<(SessionLogger, LoggerHandle), LoggerError> {
         let client = Client::new(config.client.clone())?;
-        let (session, created) = register(&client, &config)?;
+        let id = config.join.unwrap_or_else(|| IdMinter::new().mint());
         let (sender, receiver) = crossbeam_channel::bounded(config.capacity);
         let shared = Arc::new(Shared::default());
-        let worker = worker::Worker {
-            client,
-            session: session.id,
-            receiver,
-            shared: Arc::clone(&shared),
-            end_on_shutdown: config.end_on_shutdown.unwrap_or(created),
-        };
+        let (registered, registration_answer) = crossbeam_channel::bounded(1);
+        let worker_shared = Arc::clone(&shared);
+        let worker_config = config.clone();
         let thread = std::thread::Builder::new()
             .name("session-logger".into())
-            .spawn(move || worker.run())
+            .spawn(move || {
+                IN_WORKER.with(|flag| flag.set(true));
+                let outcome = register(&client, &worker_config, id);
+                let (created, accepted) = match &outcome {
+                    Ok((_, created)) => (*created, true),
+                    Err(_) => (false, false),
+                };
+                if let Err(LoggerError::Client(error)) = &outcome {
+                    worker_shared.note_error(error.clone());
+                }
+                // Nobody listens once `start` stopped waiting.
+                let _ = registered.send(outcome);
+                let worker = worker::Worker {
+                    client,
+                    session: id,
+                    receiver,
+                    shared: worker_shared,
+                    end_on_shutdown: worker_config.end_on_shutdown.unwrap_or(created),
+                    registered: accepted,
+                    registration: registration(&worker_config),
+                };
+                worker.run();
+            })
             .map_err(LoggerError::Thread)?;
+        let session = match registration_answer.recv_timeout(REGISTRATION_WAIT) {
+            Ok(Ok((session, _))) => Some(session),
+            Ok(Err(error)) => {
+                // The thread stops once the channel closes.
+                drop(sender);
+                let _ = thread.join();
+                return Err(error);
+            }
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+        };
         let logger = SessionLogger {
             sender: sender.clone(),
             shared: Arc::clone(&shared),
@@ -158,6 +211,7 @@ impl SessionLogger {
             flush_timeout: config.flush_timeout,
         };
         let handle = LoggerHandle {
+            id,
             session,
             sender,
             shared,
@@ -168,39 +222,49 @@ impl SessionLogger {
     }
 }
 
-/// The session to log into, and whether it was created for this logger.
-fn register(client: &Client, config: &LoggerConfig) -> Result<(Session, bool), LoggerError> {
-    let Some(id) = config.join else {
-        let mut metadata = config.metadata.clone();
-        if !metadata.contains_key("pid") {
-            metadata.insert("pid".into(), std::process::id().into());
-        }
-        let session = client.create(&NewSession {
-            appname: config.appname.clone(),
-            mode: config.mode.clone(),
-            jobid: config.jobid.clone(),
-            metadata,
-        })?;
-        return Ok((session, true));
-    };
+/// Registers the session to log into, `id`: a new one minted for this
+/// logger, or the one to join. Returns it and whether it was created for
+/// this logger.
+fn register(
+    client: &Client,
+    config: &LoggerConfig,
+    id: SessionId,
+) -> Result<(Session, bool), LoggerError> {
+    if config.join.is_none() {
+        return match client.upsert(id, &registration(config))? {
+            Upserted::Created(session) => Ok((session, true)),
+            // A freshly minted id is never taken; if it were, the session
+            // is someone else's and not ours to end.
+            Upserted::Updated(session) => Ok((session, false)),
+        };
+    }
     match client.get(id) {
         Ok(session) if session.ended.is_some() => Err(LoggerError::Ended(id)),
         Ok(session) if config.metadata.is_empty() => Ok((session, false)),
         Ok(_) => Ok((client.patch_metadata(id, &config.metadata)?, false)),
         Err(error) if error.status() == Some(404) => {
-            let update = SessionUpdate {
-                appname: Some(config.appname.clone()),
-                mode: Some(config.mode.clone()),
-                jobid: config.jobid.clone().map(Some),
-                metadata: Some(config.metadata.clone()),
-            };
             // Another process may have created it in the meantime; then
             // this updated it, which is joining all the same.
-            match client.upsert(id, &update)? {
+            match client.upsert(id, &registration(config))? {
                 Upserted::Created(session) | Upserted::Updated(session) => Ok((session, false)),
             }
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// What a new session is registered with, and a lost one again: the
+/// configured properties, and the program's pid unless given.
+fn registration(config: &LoggerConfig) -> SessionUpdate {
+    let mut metadata = config.metadata.clone();
+    if config.join.is_none() && !metadata.contains_key("pid") {
+        metadata.insert("pid".into(), std::process::id().into());
+    }
+    SessionUpdate {
+        appname: Some(config.appname.clone()),
+        mode: Some(config.mode.clone()),
+        jobid: config.jobid.clone().map(Some),
+        metadata: Some(metadata),
     }
 }
 
@@ -235,13 +299,16 @@ impl log::Log for SessionLogger {
 }
 
 impl LoggerHandle {
-    /// The session as it was when the logger started.
-    pub fn session(&self) -> &Session {
-        &self.session
+    /// The session as the server registered it, when that happened while
+    /// the logger started; `None` when it was still under way (it goes on
+    /// in the background).
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
     }
 
+    /// The session's id, known from the start.
     pub fn session_id(&self) -> SessionId {
-        self.session.id
+        self.id
     }
 
     /// Waits until every record logged before this call has been sent (or

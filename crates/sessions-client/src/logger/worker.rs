@@ -6,8 +6,15 @@
 //! limits). A quiet program sends each record as it comes; a busy one sends
 //! fewer, larger requests.
 //!
-//! A batch is retried only when no answer came. If the answer was merely
-//! late (a timeout), the server may have stored it already, and the retry
+//! A batch is retried only when no answer came, or when the server no
+//! longer knows the session (404: it restarted and lost everything): then
+//! the session is registered again, same id, same properties, and the batch
+//! follows. While the server is away the batch is tried again, with growing
+//! pauses up to [`LONGEST_RETRY_PAUSE`], for as long as it takes; new
+//! records wait in the bounded buffer meanwhile, and those that find it
+//! full are counted and reported once the server is back. Only a shutdown
+//! that could not wait stops the retries. If an answer was merely late (a
+//! timeout), the server may have stored the batch already, and the retry
 //! stores it twice: for a log, a repeated line beats a missing one.
 
 use std::sync::Arc;
@@ -17,15 +24,15 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, TryRecvError};
 use jiff::Timestamp;
 use sessions_core::log::{EntryData, Level, NewEntry};
-use sessions_core::{Metadata, SessionId};
+use sessions_core::{Metadata, SessionId, SessionUpdate};
 
 use super::{IN_WORKER, Message, Shared};
 use crate::{BatchLimits, Client, ClientError, EntryBatch};
 
-/// Attempts per batch while the server cannot be reached, and the pause
-/// before the first retry (doubled for each further one).
-const ATTEMPTS: u32 = 3;
-const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(250);
+/// The pause before the first retry, doubled for each further one up to
+/// the longest.
+const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(100);
+pub(super) const LONGEST_RETRY_PAUSE: Duration = Duration::from_secs(2);
 
 pub(super) struct Worker {
     pub(super) client: Client,
@@ -33,6 +40,10 @@ pub(super) struct Worker {
     pub(super) receiver: Receiver<Message>,
     pub(super) shared: Arc<Shared>,
     pub(super) end_on_shutdown: bool,
+    /// False when the session could not be registered: nothing is stored.
+    pub(super) registered: bool,
+    /// What the session is registered again with after a server restart.
+    pub(super) registration: SessionUpdate,
 }
 
 impl Worker {
@@ -41,7 +52,7 @@ impl Worker {
         let mut batch = EntryBatch::new(BatchLimits::default());
         // Once the session is gone or access is refused, nothing will ever be
         // stored: records are still taken from the buffer, and counted lost.
-        let mut refused = false;
+        let mut refused = !self.registered;
         while let Ok(first) = self.receiver.recv() {
             let mut control = None;
             match first {
@@ -96,38 +107,49 @@ impl Worker {
             return;
         }
         let mut pause = FIRST_RETRY_PAUSE;
-        for attempt in 1..=ATTEMPTS {
-            match self.client.append_entries(self.session, &entries) {
+        loop {
+            let error = match self.client.append_entries(self.session, &entries) {
                 Ok(_) => {
                     self.shared.shipped.fetch_add(records, Ordering::Relaxed);
                     return;
                 }
-                Err(error)
-                    if error.is_transport()
-                        && attempt < ATTEMPTS
-                        && !self.shared.stopping.load(Ordering::Relaxed) =>
-                {
-                    std::thread::sleep(pause);
-                    pause *= 2;
+                Err(error) => error,
+            };
+            let stopping = self.shared.stopping.load(Ordering::Relaxed);
+            let retry = if error.status() == Some(404) && !stopping {
+                // The server restarted: the session comes back as it was.
+                match self.client.upsert(self.session, &self.registration) {
+                    Ok(_) => continue,
+                    Err(again) => {
+                        let passing = again.is_transport();
+                        self.shared.note_error(again);
+                        passing
+                    }
                 }
-                Err(error) => {
-                    self.shared.lost.fetch_add(records, Ordering::Relaxed);
-                    // The report did not arrive either; the next batch makes it.
-                    self.shared
-                        .unreported
-                        .fetch_add(overflow, Ordering::Relaxed);
-                    *refused = is_final(&error);
-                    self.shared.note_error(error);
-                    return;
-                }
+            } else {
+                let passing = error.is_transport();
+                self.shared.note_error(error);
+                passing
+            };
+            if !retry || stopping {
+                self.shared.lost.fetch_add(records, Ordering::Relaxed);
+                // The report did not arrive either; the next batch makes it.
+                self.shared
+                    .unreported
+                    .fetch_add(overflow, Ordering::Relaxed);
+                *refused = !retry && self.shared.last_error_is_final();
+                return;
             }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(LONGEST_RETRY_PAUSE);
         }
     }
 }
 
-/// The session is unknown or ended, or the server refuses us: no later
-/// append can succeed either. (A 400 or 413 refuses one batch only.)
-fn is_final(error: &ClientError) -> bool {
+/// The session is unknown (and could not be registered again) or ended,
+/// or the server refuses us: no later append can succeed either. (A 400 or
+/// 413 refuses one batch only.)
+pub(super) fn is_final(error: &ClientError) -> bool {
     matches!(error.status(), Some(401 | 403 | 404 | 409))
 }
 

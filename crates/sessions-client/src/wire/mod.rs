@@ -101,18 +101,27 @@ pub(crate) fn entries_body(entries: &[NewEntry]) -> Vec<u8> {
     let text_bytes: usize = entries.iter().map(estimated_entry_bytes).sum();
     let mut out = Vec::with_capacity(16 + text_bytes);
     out.extend_from_slice(b"{\"entries\":[");
+    // Entries written together share their timestamp (a command's output
+    // is stamped per read): it is formatted once for all of them.
+    let mut last_timestamp: Option<(Timestamp, String)> = None;
     for (index, entry) in entries.iter().enumerate() {
         if index > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(
-            format!(
-                "{{\"timestamp\":\"{}\",\"level\":\"{}\",\"message\":",
-                timestamp_text(entry.timestamp),
-                entry.level.as_str()
-            )
-            .as_bytes(),
-        );
+        if last_timestamp
+            .as_ref()
+            .is_none_or(|(timestamp, _)| *timestamp != entry.timestamp)
+        {
+            last_timestamp = Some((entry.timestamp, timestamp_text(entry.timestamp)));
+        }
+        let timestamp = last_timestamp
+            .as_ref()
+            .map_or("", |(_, text)| text.as_str());
+        out.extend_from_slice(b"{\"timestamp\":\"");
+        out.extend_from_slice(timestamp.as_bytes());
+        out.extend_from_slice(b"\",\"level\":\"");
+        out.extend_from_slice(entry.level.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"message\":");
         // Writing a string into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut out, &entry.message);
         if let Some(data) = &entry.data {

@@ -30,8 +30,14 @@ impl Server {
     /// Starts the binary with `--port 0` and `args`, and reads the address
     /// from the line it prints first.
     pub fn start_with(args: &[&str]) -> Server {
+        Server::start_on(0, args)
+    }
+
+    /// Starts the binary on `port` (0: a free one) with `args`: a server
+    /// can come back where it was, as after a restart.
+    pub fn start_on(port: u16, args: &[&str]) -> Server {
         let mut child = Command::new(zenserver())
-            .args(["--port", "0"])
+            .args(["--port", &port.to_string()])
             .args(args)
             .env_remove("RUST_LOG")
             .env_remove("ZEN_TOKEN")
@@ -82,10 +88,41 @@ impl Drop for Server {
 
 /// An address where nothing listens: a port that was free a moment ago.
 pub fn unreachable_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
+    listener.local_addr().unwrap().port()
+}
+
+/// A server that accepts connections and never answers: the worst a client
+/// can meet. Connections stay open until the test ends.
+pub struct SilentServer {
+    pub url: String,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SilentServer {
+    pub fn start() -> SilentServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            let mut open = Vec::new();
+            for stream in listener.incoming().flatten() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                open.push(stream);
+            }
+        });
+        SilentServer { url, accepted }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 fn zenserver() -> PathBuf {
