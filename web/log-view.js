@@ -1,13 +1,16 @@
-// The log viewer: filters, follow mode and a virtual list that renders only
+// The log viewer: follow mode, scrolling and a virtual list that renders only
 // the rows in sight (plus a margin), so 10,000 lines scroll and filter
-// smoothly. Rows have one height unless lines wrap or `data` is expanded;
-// then heights are measured as rows are drawn and kept per line.
+// smoothly. What passes the filter is `log-filter.js`, where rows sit
+// `log-geometry.js`, what a row looks like `log-row.js`.
 
-import { byId, copyText, h } from './dom.js';
-import { exact, logTime, plural } from './format.js';
+import { byId, copyText } from './dom.js';
+import { plural } from './format.js';
+import { download } from './log-download.js';
+import { LogFilter } from './log-filter.js';
+import { Geometry, ROW } from './log-geometry.js';
+import { logRow } from './log-row.js';
 import { LogStore } from './log-store.js';
 
-const ROW = 22;
 const OVERSCAN = 20;
 
 export class LogView {
@@ -25,11 +28,9 @@ export class LogView {
     this.newestFirst = false;
     this.wrap = false;
     this.timeMode = 'local';
-    this.filter = { text: '', regex: false, levels: new Set(['debug', 'info', 'warn', 'error']) };
-    this.matcher = null;
+    this.filter = new LogFilter();
     this.expanded = new Set();
-    this.heights = new Map();
-    this.offsets = null;
+    this.geometry = new Geometry();
     this.paused = false;
     this.newCount = 0;
     this.target = null;
@@ -58,7 +59,7 @@ export class LogView {
     });
     byId('wrap-toggle').addEventListener('click', () => {
       this.wrap = !this.wrap;
-      this.heights.clear();
+      this.geometry.heights.clear();
       this.layout();
       this.draw();
       this.updateControls();
@@ -97,7 +98,7 @@ export class LogView {
     this.paused = targetSeq !== null;
     this.newCount = 0;
     this.expanded.clear();
-    this.heights.clear();
+    this.geometry.heights.clear();
     this.statusText = why;
     this.store.open(sessionId);
   }
@@ -152,7 +153,7 @@ export class LogView {
       const items = this.store.items;
       const before = this.view.length;
       for (let index = this.scanned; index < items.length; index += 1) {
-        if (this.passes(items[index])) this.view.push(index);
+        if (this.filter.passes(items[index])) this.view.push(index);
       }
       this.scanned = items.length;
       const added = this.view.length - before;
@@ -174,44 +175,21 @@ export class LogView {
   }
 
   refilter() {
-    this.matcher = this.makeMatcher();
+    this.filter.compile();
+    const input = byId('filter-input');
+    input.classList.toggle('invalid', this.filter.error !== '');
+    input.title = this.filter.error;
     this.epoch += 1;
     this.rebuild();
     if (!this.paused) this.scrollToLatest();
     this.draw();
   }
 
-  makeMatcher() {
-    const input = byId('filter-input');
-    input.classList.remove('invalid');
-    input.title = '';
-    const text = this.filter.text;
-    if (!text) return null;
-    if (this.filter.regex) {
-      try {
-        const pattern = new RegExp(text, 'i');
-        return { test: (message) => pattern.test(message), source: text, regex: true };
-      } catch (error) {
-        input.classList.add('invalid');
-        input.title = error.message;
-        return null;
-      }
-    }
-    const needle = text.toLowerCase();
-    return { test: (message, item) => (item.lower ??= message.toLowerCase()).includes(needle), needle };
-  }
-
-  passes(item) {
-    if (item.gap !== undefined) return true;
-    if (!this.filter.levels.has(item.level)) return false;
-    return !this.matcher || this.matcher.test(item.message, item);
-  }
-
   rebuild() {
     const items = this.store.items;
     const view = [];
     for (let index = 0; index < items.length; index += 1) {
-      if (this.passes(items[index])) view.push(index);
+      if (this.filter.passes(items[index])) view.push(index);
     }
     this.view = view;
     this.scanned = items.length;
@@ -232,39 +210,12 @@ export class LogView {
   }
 
   heightOf(item) {
-    return this.uniform() ? ROW : (this.heights.get(item.key) ?? ROW);
+    return this.uniform() ? ROW : this.geometry.heightOf(item);
   }
 
   layout() {
-    const count = this.view.length;
-    if (this.uniform()) {
-      this.offsets = null;
-      this.total = count * ROW;
-    } else {
-      const offsets = new Float64Array(count + 1);
-      for (let position = 0; position < count; position += 1) {
-        offsets[position + 1] = offsets[position] + this.heightOf(this.itemAt(position));
-      }
-      this.offsets = offsets;
-      this.total = offsets[count];
-    }
-    this.spacer.style.height = `${this.total}px`;
-  }
-
-  top(position) {
-    return this.offsets ? this.offsets[position] : position * ROW;
-  }
-
-  positionAt(y) {
-    if (!this.offsets) return Math.floor(y / ROW);
-    let low = 0;
-    let high = this.view.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (this.offsets[middle] <= y) low = middle;
-      else high = middle - 1;
-    }
-    return low;
+    this.geometry.layout(this.view.length, this.uniform(), (position) => this.itemAt(position));
+    this.spacer.style.height = `${this.geometry.total}px`;
   }
 
   /** Height of the `count` newest items in the view. */
@@ -290,7 +241,7 @@ export class LogView {
   }
 
   scrollToLatest() {
-    this.setScrollTop(this.newestFirst ? 0 : this.total);
+    this.setScrollTop(this.newestFirst ? 0 : this.geometry.total);
   }
 
   scrolled() {
@@ -312,7 +263,7 @@ export class LogView {
     const position = this.view.findIndex((index) => this.store.items[index].seq === this.target);
     if (position < 0) return false;
     const displayed = this.newestFirst ? this.view.length - 1 - position : position;
-    this.setScrollTop(Math.max(0, this.top(displayed) - this.scroller.clientHeight / 2 + ROW));
+    this.setScrollTop(Math.max(0, this.geometry.top(displayed) - this.scroller.clientHeight / 2 + ROW));
     this.draw();
     return true;
   }
@@ -333,15 +284,15 @@ export class LogView {
   drawNow(remeasures = 2) {
     const count = this.view.length;
     const { scrollTop, clientHeight } = this.scroller;
-    const first = Math.max(0, this.positionAt(scrollTop) - OVERSCAN);
-    const last = Math.min(count - 1, this.positionAt(scrollTop + clientHeight) + OVERSCAN);
+    const first = Math.max(0, this.geometry.positionAt(scrollTop) - OVERSCAN);
+    const last = Math.min(count - 1, this.geometry.positionAt(scrollTop + clientHeight) + OVERSCAN);
     const rows = [];
     const cache = new Map();
     for (let position = first; position <= last; position += 1) {
       const item = this.itemAt(position);
       const cached = this.rowCache.get(item.key);
       const row = cached && cached.epoch === this.epoch ? cached.row : this.row(item);
-      const top = `${this.top(position)}px`;
+      const top = `${this.geometry.top(position)}px`;
       if (row.style.top !== top) row.style.top = top;
       cache.set(item.key, { epoch: this.epoch, row });
       rows.push(row);
@@ -361,12 +312,7 @@ export class LogView {
     if (this.uniform() || remeasures === 0) return;
     let changed = false;
     for (let i = 0; i < rows.length; i += 1) {
-      const item = this.itemAt(first + i);
-      const height = rows[i].offsetHeight;
-      if (height > 0 && this.heights.get(item.key) !== height) {
-        this.heights.set(item.key, height);
-        changed = true;
-      }
+      if (this.geometry.measured(this.itemAt(first + i), rows[i].offsetHeight)) changed = true;
     }
     if (changed) {
       this.layout();
@@ -375,66 +321,13 @@ export class LogView {
   }
 
   row(item) {
-    if (item.gap !== undefined) {
-      const text = item.trimmed
-        ? `${plural(item.gap, 'older line')} not kept in this view`
-        : `${plural(item.gap, 'entry', 'entries')} dropped`;
-      return h('div', { class: 'log-gap', text, attrs: { 'data-testid': 'log-gap' } });
-    }
-    const target = item.seq === this.target;
-    const main = h('div', { class: 'log-main' }, h('span', { class: 'log-message' }, this.highlight(item.message)));
-    if (item.data !== undefined) {
-      const open = this.expanded.has(item.seq);
-      const compact = JSON.stringify(item.data);
-      main.append(h('button', {
-        class: 'log-data-toggle',
-        text: open ? '▾ data' : compact,
-        title: open ? 'Hide data' : 'Show data',
-        attrs: { type: 'button', 'aria-expanded': String(open) },
-      }));
-      if (open) main.append(h('pre', { class: 'log-data', text: JSON.stringify(item.data, null, 2) }));
-    }
-    return h('div', {
-      class: `log-row level-${item.level}${target ? ' log-row--target' : ''}`,
-      data: { seq: item.seq },
-    },
-    h('a', {
-      class: 'log-link',
-      text: item.seq,
-      title: 'Link to this line',
-      attrs: { href: this.onLineLink.href(item.seq) },
-    }),
-    h('span', { class: 'log-time', text: logTime(item.ms, this.timeMode), title: exact(item.ms) }),
-    h('span', { class: 'log-level', text: item.level }),
-    main);
-  }
-
-  /** The message as text nodes, with the filter's matches in `mark`s. */
-  highlight(message) {
-    const matcher = this.matcher;
-    if (!matcher) return [message];
-    const ranges = [];
-    if (matcher.regex) {
-      const pattern = new RegExp(matcher.source, 'gi');
-      for (let match = pattern.exec(message); match; match = pattern.exec(message)) {
-        if (match[0].length === 0) { pattern.lastIndex += 1; continue; }
-        ranges.push([match.index, match.index + match[0].length]);
-      }
-    } else {
-      const lower = message.toLowerCase();
-      for (let at = lower.indexOf(matcher.needle); at >= 0; at = lower.indexOf(matcher.needle, at + matcher.needle.length)) {
-        ranges.push([at, at + matcher.needle.length]);
-      }
-    }
-    const parts = [];
-    let at = 0;
-    for (const [start, end] of ranges) {
-      if (start > at) parts.push(message.slice(at, start));
-      parts.push(h('mark', { text: message.slice(start, end) }));
-      at = end;
-    }
-    if (at < message.length) parts.push(message.slice(at));
-    return parts;
+    return logRow(item, {
+      filter: this.filter,
+      timeMode: this.timeMode,
+      target: this.target,
+      expanded: this.expanded,
+      href: this.onLineLink.href,
+    });
   }
 
   clicked(event) {
@@ -494,28 +387,8 @@ export class LogView {
   }
 
   download(format) {
-    const lines = [];
-    for (let position = 0; position < this.view.length; position += 1) {
-      const item = this.itemAt(position);
-      if (item.gap !== undefined) {
-        if (format === 'text') lines.push(`--- ${plural(item.gap, 'entry', 'entries')} dropped ---`);
-        continue;
-      }
-      if (format === 'ndjson') {
-        const { seq, timestamp, level, message, data } = item;
-        lines.push(JSON.stringify(data === undefined ? { seq, timestamp, level, message } : { seq, timestamp, level, message, data }));
-      } else {
-        const data = item.data === undefined ? '' : ` ${JSON.stringify(item.data)}`;
-        lines.push(`${item.timestamp} ${item.level.toUpperCase().padEnd(5)} ${item.message}${data}`);
-      }
-    }
-    const type = format === 'ndjson' ? 'application/x-ndjson' : 'text/plain';
-    const url = URL.createObjectURL(new Blob([`${lines.join('\n')}\n`], { type }));
-    const name = `${this.store.sessionId ?? 'log'}.${format === 'ndjson' ? 'ndjson' : 'txt'}`;
-    const link = h('a', { attrs: { href: url, download: name } });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    const items = [];
+    for (let position = 0; position < this.view.length; position += 1) items.push(this.itemAt(position));
+    download(items, format, this.store.sessionId ?? 'log');
   }
 }

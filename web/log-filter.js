@@ -1,0 +1,70 @@
+// What the log viewer's filter lets through: the chosen levels and a text
+// (plain, case-insensitive, or a regular expression), and where a message
+// matches, so the row can mark it.
+
+import { h } from './dom.js';
+
+export const LEVELS = ['debug', 'info', 'warn', 'error'];
+
+export class LogFilter {
+  constructor() {
+    this.text = '';
+    this.regex = false;
+    this.levels = new Set(LEVELS);
+    this.matcher = null;
+    /** Why the text is not a valid regular expression, or ''. */
+    this.error = '';
+  }
+
+  /** Compiles the text; call after changing `text` or `regex`. */
+  compile() {
+    this.error = '';
+    this.matcher = null;
+    if (!this.text) return;
+    if (this.regex) {
+      try {
+        const pattern = new RegExp(this.text, 'i');
+        this.matcher = { test: (message) => pattern.test(message), source: this.text, regex: true };
+      } catch (error) {
+        this.error = error.message;
+      }
+      return;
+    }
+    const needle = this.text.toLowerCase();
+    this.matcher = { test: (message, item) => (item.lower ??= message.toLowerCase()).includes(needle), needle };
+  }
+
+  passes(item) {
+    if (item.gap !== undefined) return true;
+    if (!this.levels.has(item.level)) return false;
+    return !this.matcher || this.matcher.test(item.message, item);
+  }
+
+  /** `text` as text nodes, with the filter's matches in `mark`s. */
+  highlight(text) {
+    const matcher = this.matcher;
+    if (!matcher) return [text];
+    const ranges = [];
+    if (matcher.regex) {
+      const pattern = new RegExp(matcher.source, 'gi');
+      for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+        if (match[0].length === 0) { pattern.lastIndex += 1; continue; }
+        ranges.push([match.index, match.index + match[0].length]);
+      }
+    } else {
+      const lower = text.toLowerCase();
+      for (let at = lower.indexOf(matcher.needle); at >= 0; at = lower.indexOf(matcher.needle, at + matcher.needle.length)) {
+        ranges.push([at, at + matcher.needle.length]);
+      }
+    }
+    const parts = [];
+    let at = 0;
+    for (const [start, end] of ranges) {
+      if (start > at) parts.push(text.slice(at, start));
+      parts.push(h('mark', { text: text.slice(start, end) }));
+      at = end;
+    }
+    if (at < text.length) parts.push(text.slice(at));
+    return parts;
+  }
+}

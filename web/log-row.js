@@ -1,0 +1,43 @@
+// One row of the log viewer, built from an item of the log store: a gap, or
+// an entry with its link, time, level, message and (expandable) `data`.
+
+import { h } from './dom.js';
+import { exact, logTime, plural } from './format.js';
+
+/**
+ * `options`: `filter` (marks matches), `timeMode`, `target` (the seq linked
+ * to), `expanded` (seqs whose data is open), `href(seq)` (a line's link).
+ */
+export function logRow(item, { filter, timeMode, target, expanded, href }) {
+  if (item.gap !== undefined) {
+    const text = item.trimmed
+      ? `${plural(item.gap, 'older line')} not kept in this view`
+      : `${plural(item.gap, 'entry', 'entries')} dropped`;
+    return h('div', { class: 'log-gap', text, attrs: { 'data-testid': 'log-gap' } });
+  }
+  const main = h('div', { class: 'log-main' }, h('span', { class: 'log-message' }, filter.highlight(item.message)));
+  if (item.data !== undefined) {
+    const open = expanded.has(item.seq);
+    const compact = JSON.stringify(item.data);
+    main.append(h('button', {
+      class: 'log-data-toggle',
+      text: open ? '▾ data' : compact,
+      title: open ? 'Hide data' : 'Show data',
+      attrs: { type: 'button', 'aria-expanded': String(open) },
+    }));
+    if (open) main.append(h('pre', { class: 'log-data', text: JSON.stringify(item.data, null, 2) }));
+  }
+  return h('div', {
+    class: `log-row level-${item.level}${item.seq === target ? ' log-row--target' : ''}`,
+    data: { seq: item.seq },
+  },
+  h('a', {
+    class: 'log-link',
+    text: item.seq,
+    title: 'Link to this line',
+    attrs: { href: href(item.seq) },
+  }),
+  h('span', { class: 'log-time', text: logTime(item.ms, timeMode), title: exact(item.ms) }),
+  h('span', { class: 'log-level', text: item.level }),
+  main);
+}
