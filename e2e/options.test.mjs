@@ -142,3 +142,29 @@ test('downloads hold the filtered view as text and NDJSON', async (t) => {
   assert.deepEqual(records[1].data, { file: 'Main.cpp', line: 42, nested: { ok: true } });
   await assertClean(env);
 });
+
+test('turning wrap on while following stays at the end', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'wrap-follow' });
+  await appendEntries(server, id, Array.from({ length: 200 }, (_, i) => ({
+    message: i % 2 === 0 ? `${i + 1} ${LONG}` : `short ${i + 1}`,
+    level: 'info',
+  })));
+  await openDashboard(page, server, `?session=${id}`);
+  await page.locator(row(200)).waitFor();
+  const atEnd = () => page.$eval('[data-testid=log-scroll]', (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 4);
+  await waitUntil(atEnd, { message: 'a followed log to start at its end' });
+
+  await page.locator('[data-testid=wrap-toggle]').click();
+  await waitUntil(async () => page.$$eval('.log-row', (rows) => rows.some((r) => r.offsetHeight > 44)), {
+    message: 'the long lines to wrap',
+  });
+  await waitUntil(atEnd, { message: 'the view to be at the end after wrapping' });
+  assert.equal(await page.locator('[data-testid=follow-toggle]').getAttribute('aria-pressed'), 'true');
+  assert.ok(await page.locator('[data-testid=paused-banner]').isHidden(), 'no pause banner');
+  await appendEntries(server, id, [{ message: `201 ${LONG}`, level: 'info' }]);
+  await page.locator(row(201)).waitFor();
+  await waitUntil(atEnd, { message: 'a new wrapped line to be followed' });
+  await assertClean(env);
+});

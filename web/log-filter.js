@@ -1,10 +1,23 @@
 // What the log viewer's filter lets through: the chosen levels and a text
-// (plain, case-insensitive, or a regular expression), and where a message
-// matches, so the row can mark it.
+// (plain, case-insensitive, or a regular expression) found in the message or
+// in `data` (as the compact JSON the row shows), and where it matches, so the
+// row can mark it.
 
 import { h } from './dom.js';
 
 export const LEVELS = ['debug', 'info', 'warn', 'error'];
+
+/** `data` as compact JSON, made once per item. */
+export function dataText(item) {
+  return (item.json ??= JSON.stringify(item.data));
+}
+
+/** What a plain filter searches: message and data, lower-cased, once per item. */
+function searchText(item) {
+  const message = item.message.toLowerCase();
+  // A newline between them, so no match spans message and data.
+  return item.data === undefined ? message : `${message}\n${dataText(item).toLowerCase()}`;
+}
 
 export class LogFilter {
   constructor() {
@@ -24,20 +37,24 @@ export class LogFilter {
     if (this.regex) {
       try {
         const pattern = new RegExp(this.text, 'i');
-        this.matcher = { test: (message) => pattern.test(message), source: this.text, regex: true };
+        this.matcher = {
+          test: (item) => pattern.test(item.message) || (item.data !== undefined && pattern.test(dataText(item))),
+          source: this.text,
+          regex: true,
+        };
       } catch (error) {
         this.error = error.message;
       }
       return;
     }
     const needle = this.text.toLowerCase();
-    this.matcher = { test: (message, item) => (item.lower ??= message.toLowerCase()).includes(needle), needle };
+    this.matcher = { test: (item) => (item.lower ??= searchText(item)).includes(needle), needle };
   }
 
   passes(item) {
     if (item.gap !== undefined) return true;
     if (!this.levels.has(item.level)) return false;
-    return !this.matcher || this.matcher.test(item.message, item);
+    return !this.matcher || this.matcher.test(item);
   }
 
   /** `text` as text nodes, with the filter's matches in `mark`s. */

@@ -1,6 +1,8 @@
 // Where each line of the log viewer sits. Rows are one height unless lines
-// wrap or `data` is expanded; then heights are measured as rows are drawn and
-// kept per line, and an array of offsets maps positions to pixels and back.
+// wrap, a message has several lines or `data` is expanded; then heights are
+// measured as rows are drawn and kept per line (until measured, a message of
+// n lines is n rows high), and an array of offsets maps positions to pixels
+// and back.
 
 export const ROW = 22;
 
@@ -32,8 +34,17 @@ export class Geometry {
     this.total = offsets[count];
   }
 
+  /** The measured height, else ROW for each line of the message. */
   heightOf(item) {
-    return this.heights.get(item.key) ?? ROW;
+    return this.heights.get(item.key) ?? ROW * (item.lines ?? 1);
+  }
+
+  /** Forgets the heights of items no longer in `items`. */
+  prune(items) {
+    const kept = new Set(items.map((item) => item.key));
+    for (const key of this.heights.keys()) {
+      if (!kept.has(key)) this.heights.delete(key);
+    }
   }
 
   /** Records a measured height; true if it changed. */

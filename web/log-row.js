@@ -3,6 +3,7 @@
 
 import { h } from './dom.js';
 import { exact, logTime, plural } from './format.js';
+import { dataText } from './log-filter.js';
 
 /**
  * `options`: `filter` (marks matches), `timeMode`, `target` (the seq linked
@@ -18,13 +19,11 @@ export function logRow(item, { filter, timeMode, target, expanded, href }) {
   const main = h('div', { class: 'log-main' }, h('span', { class: 'log-message' }, filter.highlight(item.message)));
   if (item.data !== undefined) {
     const open = expanded.has(item.seq);
-    const compact = JSON.stringify(item.data);
     main.append(h('button', {
       class: 'log-data-toggle',
-      text: open ? '▾ data' : compact,
       title: open ? 'Hide data' : 'Show data',
       attrs: { type: 'button', 'aria-expanded': String(open) },
-    }));
+    }, open ? '▾ data' : filter.highlight(dataText(item))));
     if (open) main.append(h('pre', { class: 'log-data', text: JSON.stringify(item.data, null, 2) }));
   }
   return h('div', {

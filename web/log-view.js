@@ -5,6 +5,7 @@
 
 import { byId, copyText } from './dom.js';
 import { plural } from './format.js';
+import { loadPref, savePref } from './prefs.js';
 import { download } from './log-download.js';
 import { LogFilter } from './log-filter.js';
 import { Geometry, ROW } from './log-geometry.js';
@@ -12,6 +13,9 @@ import { logRow } from './log-row.js';
 import { LogStore } from './log-store.js';
 
 const OVERSCAN = 20;
+const TIME_MODES = ['local', 'utc', 'relative'];
+/** How long typing pauses before the filter runs over the whole log. */
+const FILTER_DELAY = 120;
 
 export class LogView {
   constructor({ onLineLink }) {
@@ -26,8 +30,9 @@ export class LogView {
     /** Store items the view has looked at; later ones are new. */
     this.scanned = 0;
     this.newestFirst = false;
-    this.wrap = false;
-    this.timeMode = 'local';
+    this.wrap = loadPref('wrap', ['true', 'false'], 'false') === 'true';
+    this.timeMode = loadPref('time-mode', TIME_MODES, 'local');
+    byId('time-mode').value = this.timeMode;
     this.filter = new LogFilter();
     this.expanded = new Set();
     this.geometry = new Geometry();
@@ -37,11 +42,15 @@ export class LogView {
     this.programmaticScroll = false;
     this.frame = 0;
     this.statusText = '';
+    /** Something to say about the view itself (a linked line is gone). */
+    this.noticeText = '';
+    this.filterTimer = 0;
     /** Rows drawn last time, by item key, reused while `epoch` holds. */
     this.rowCache = new Map();
     /** Grows whenever what a row shows changes (filter, time mode, ...). */
     this.epoch = 0;
     this.bindControls();
+    this.updateControls();
     setInterval(() => {
       if (this.timeMode === 'relative') this.redraw();
     }, 1000);
@@ -59,18 +68,23 @@ export class LogView {
     });
     byId('wrap-toggle').addEventListener('click', () => {
       this.wrap = !this.wrap;
+      savePref('wrap', String(this.wrap));
       this.geometry.heights.clear();
       this.layout();
+      if (this.store.follow && !this.paused) this.scrollToLatest();
       this.draw();
       this.updateControls();
     });
     byId('time-mode').addEventListener('change', (event) => {
       this.timeMode = event.target.value;
+      savePref('time-mode', this.timeMode);
       this.redraw();
     });
+    // Each keystroke would scan the whole log; wait for a pause in typing.
     byId('filter-input').addEventListener('input', (event) => {
       this.filter.text = event.target.value;
-      this.refilter();
+      clearTimeout(this.filterTimer);
+      this.filterTimer = setTimeout(() => this.refilter(), FILTER_DELAY);
     });
     byId('filter-regex').addEventListener('change', (event) => {
       this.filter.regex = event.target.checked;
@@ -100,6 +114,7 @@ export class LogView {
     this.expanded.clear();
     this.geometry.heights.clear();
     this.statusText = why;
+    this.noticeText = '';
     this.store.open(sessionId);
   }
 
@@ -144,9 +159,18 @@ export class LogView {
     this.updateEmpty();
   }
 
+  /** Whether any line takes more than one row even without wrapping. */
+  multiline() {
+    return this.store.multiline;
+  }
+
   // ---- data ----
 
-  changed({ appended, reset }) {
+  /**
+   * The store changed. Only `live` lines, read after the log was caught up,
+   * are new to a paused reader: the backlog loaded with the page is not.
+   */
+  changed({ appended, reset, live = false }) {
     if (reset) {
       this.rebuild();
     } else if (appended > 0) {
@@ -160,13 +184,18 @@ export class LogView {
       const addedHeight = this.heightOfLast(added);
       this.layout();
       if (this.store.follow && this.paused && added > 0) {
-        this.newCount += added;
+        if (live) this.newCount += added;
         // Keep what the reader looks at in place when lines arrive above it.
         if (this.newestFirst) this.setScrollTop(this.scroller.scrollTop + addedHeight);
       }
     }
     if (this.target !== null && this.revealTarget()) {
       // shown
+    } else if (this.target !== null && this.targetEvicted()) {
+      this.noticeText = `Line ${this.target.toLocaleString('en-US')} is no longer kept: the server dropped it to stay `
+        + `within its limits. The log now starts at line ${this.oldestSeq().toLocaleString('en-US')}.`;
+      this.target = null;
+      this.setScrollTop(this.newestFirst ? this.geometry.total : 0);
     } else if (this.store.follow && !this.paused) {
       this.scrollToLatest();
     }
@@ -180,13 +209,29 @@ export class LogView {
     input.classList.toggle('invalid', this.filter.error !== '');
     input.title = this.filter.error;
     this.epoch += 1;
+    // At the end before, at the end after. `paused` alone lags behind a
+    // scroll the user just made (its event is still to come).
+    const stick = !this.paused && this.atLatest();
     this.rebuild();
-    if (!this.paused) this.scrollToLatest();
+    if (stick) this.scrollToLatest();
     this.draw();
+  }
+
+  /** The seq of the oldest entry held, or null. */
+  oldestSeq() {
+    return this.store.items.find((item) => item.gap === undefined)?.seq ?? null;
+  }
+
+  /** Whether the line linked to was evicted before this page could read it. */
+  targetEvicted() {
+    const oldest = this.oldestSeq();
+    return this.store.loaded && oldest !== null && this.target < oldest;
   }
 
   rebuild() {
     const items = this.store.items;
+    // Lines the store let go of need no height any more.
+    if (this.geometry.heights.size > items.length) this.geometry.prune(items);
     const view = [];
     for (let index = 0; index < items.length; index += 1) {
       if (this.filter.passes(items[index])) view.push(index);
@@ -205,8 +250,9 @@ export class LogView {
 
   // ---- geometry ----
 
+  /** Whether every row is ROW high, so no height needs measuring. */
   uniform() {
-    return !this.wrap && this.expanded.size === 0;
+    return !this.wrap && this.expanded.size === 0 && !this.multiline();
   }
 
   heightOf(item) {
@@ -316,6 +362,8 @@ export class LogView {
     }
     if (changed) {
       this.layout();
+      // Rows grew or shrank under a follower: the end moved, follow it.
+      if (this.store.follow && !this.paused && this.target === null) this.scrollToLatest();
       this.drawNow(remeasures - 1);
     }
   }
@@ -370,20 +418,31 @@ export class LogView {
     const follow = byId('follow-toggle');
     follow.dataset.paused = String(show);
     follow.title = show ? 'Following, paused while you read older lines (f)' : 'Follow new lines (f)';
-    byId('paused-text').textContent = `Paused · ${this.newCount.toLocaleString('en-US')} new`;
+    byId('paused-text').textContent = this.newCount > 0
+      ? `Paused · ${this.newCount.toLocaleString('en-US')} new`
+      : 'Paused';
   }
 
+  /**
+   * Says what there is to say: over the empty log when there are no lines,
+   * else in the notice strip above them, never over lines being read.
+   */
   updateEmpty() {
-    const empty = byId('log-empty');
-    let text = this.statusText;
-    if (!text && this.view.length === 0) {
-      if (!this.store.sessionId) text = 'Select a session to see its log.';
-      else if (!this.store.loaded) text = 'Loading…';
-      else if (this.store.entryCount > 0) text = 'No line matches the filter.';
-      else text = this.store.follow && !this.store.ended ? 'No lines yet · waiting for the first one' : 'No lines.';
+    let empty = '';
+    if (this.view.length === 0) {
+      empty = this.statusText;
+      if (!empty && !this.store.sessionId) empty = 'Select a session to see its log.';
+      else if (!empty && !this.store.loaded) empty = 'Loading…';
+      else if (!empty && this.store.entryCount > 0) empty = 'No line matches the filter.';
+      else if (!empty) empty = this.store.follow && !this.store.ended ? 'No lines yet · waiting for the first one' : 'No lines.';
     }
-    empty.textContent = text;
-    empty.hidden = text === '';
+    const emptyElement = byId('log-empty');
+    emptyElement.textContent = empty;
+    emptyElement.hidden = empty === '';
+    const notice = [this.view.length > 0 ? this.statusText : '', this.noticeText].filter(Boolean).join(' ');
+    const noticeElement = byId('log-notice');
+    if (noticeElement.textContent !== notice) noticeElement.textContent = notice;
+    noticeElement.hidden = notice === '';
   }
 
   download(format) {
