@@ -168,3 +168,27 @@ test('turning wrap on while following stays at the end', async (t) => {
   await waitUntil(atEnd, { message: 'a new wrapped line to be followed' });
   await assertClean(env);
 });
+
+test('wrap, rows per page, the tab and the time format survive a reload', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await logSession(server);
+  await openDashboard(page, server, `?session=${id}`);
+  await page.locator(row(5)).waitFor();
+  await page.locator('[data-testid=wrap-toggle]').click();
+  await page.locator('[data-testid=time-mode]').selectOption('utc');
+  await page.locator('[data-testid=page-size]').selectOption('50');
+  await page.locator('[data-testid=tab-all]').click();
+
+  await page.reload();
+  await page.locator('[data-testid=conn-status][data-state=open]').waitFor();
+  await page.locator(row(5)).waitFor();
+  assert.equal(await page.locator('[data-testid=wrap-toggle]').getAttribute('aria-pressed'), 'true');
+  assert.equal(await page.locator('[data-testid=time-mode]').inputValue(), 'utc');
+  assert.equal(await page.locator('[data-testid=page-size]').inputValue(), '50');
+  assert.equal(await page.locator('[data-testid=tab-all]').getAttribute('aria-selected'), 'true');
+  await waitUntil(async () => (await page.locator(`${row(2)}`).boundingBox()).height > 30, {
+    message: 'the long line to be wrapped after the reload',
+  });
+  await assertClean(env);
+});

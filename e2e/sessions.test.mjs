@@ -185,6 +185,10 @@ test('pagination pages through 60 sessions', async (t) => {
   };
 
   assert.equal(await page.locator('[data-testid=page-size]').inputValue(), '25');
+  // The server's own session is selected, and it is the oldest: the last page.
+  await pageShows('51–60 of 60', 10);
+  await prev.click();
+  await prev.click();
   const first = await pageShows('1–25 of 60', 25);
   assert.ok(await prev.isDisabled(), 'prev is disabled on the first page');
   assert.ok(await next.isEnabled());
@@ -264,5 +268,53 @@ test('the detail panel shows the properties and metadata sent', async (t) => {
     message: 'the clipboard to hold the id',
   });
   assert.equal(copied, session.id);
+  await assertClean(env);
+});
+
+test('the page holding the selected session is the one shown', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  // The server's session is the oldest: sorted newest first, it is on page 2.
+  for (let i = 0; i < 30; i += 1) {
+    await createSession(server, { appname: `paged-${String(i + 1).padStart(2, '0')}`, mode: 'bulk' });
+  }
+  const own = await serverSessionId(server);
+  await openDashboard(page, server);
+  await page.locator(`${row(own)}[aria-selected="true"]`).waitFor();
+  assert.match((await page.locator('[data-testid=page-info]').textContent()).replace(/\s+/g, ' '), /^26\D+31 of 31$/);
+
+  // Paging away from the selection is the user's choice, and stays.
+  await page.locator('[data-testid=page-prev]').click();
+  await createSession(server, { appname: 'paged-late', mode: 'bulk' });
+  await waitUntil(async () => /of 32$/.test(await page.locator('[data-testid=page-info]').textContent()), {
+    message: 'the new session to be counted',
+  });
+  assert.match(await page.locator('[data-testid=page-info]').textContent(), /^1\D+25 of 32$/);
+  await assertClean(env);
+});
+
+test('live updates leave the detail panel and the table rows alone', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const session = await createSession(server, { appname: 'steady', metadata: { branch: 'release/5.4-hotfix' } });
+  await openDashboard(page, server, `?session=${session.id}`);
+  const value = page.locator('[data-testid=detail] [data-meta-key="branch"] .meta-value');
+  await value.waitFor();
+  // The user selects the branch to copy it, and marks the row elements.
+  await value.evaluate((el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+  });
+  await page.$$eval('[data-testid=sessions-table] tbody tr', (rows) => rows.forEach((r) => { r.__e2eKept = true; }));
+  const entries = page.locator('[data-testid=detail] [data-field="entries"]');
+  for (let i = 1; i <= 3; i += 1) {
+    await appendLines(server, session.id, [`push ${i}`]);
+    await waitUntil(async () => (await entries.textContent()).trim() === String(i), { message: `${i} entries shown` });
+  }
+  await page.waitForTimeout(1_500); // past the once-a-second refresh of relative times
+  assert.equal(await page.evaluate(() => getSelection().toString()), 'release/5.4-hotfix', 'the selection survives');
+  assert.ok(await page.$eval(row(session.id), (r) => r.__e2eKept === true), 'the row was not rebuilt');
   await assertClean(env);
 });

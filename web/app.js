@@ -66,9 +66,15 @@ function showServer(sessions) {
 
 connectLive({
   onList(message) {
+    const previousServer = serverId;
     serverId = message.server;
     table.setSessions(message.sessions);
     showServer(message.sessions);
+    if (previousServer && previousServer !== serverId && !table.find(selectedId)) {
+      // The server restarted and forgot the session shown: show its new one.
+      select(serverId);
+      return;
+    }
     if (pendingLink !== null) {
       const link = pendingLink;
       pendingLink = null;
@@ -88,12 +94,16 @@ connectLive({
     indicator.dataset.state = state;
     indicator.querySelector('.conn-text').textContent = text;
     indicator.title = state === 'open' ? 'Receiving live updates' : 'The live session list is not connected';
+    table.setStale(state !== 'open');
   },
 });
 
 renderDetail(null, null);
 
 // ---- keyboard ----
+// Keys act on what has focus: the table, the tabs and the log handle their
+// own (arrows scroll a focused log natively). Arrows and j/k reach the
+// table from here only when nothing in particular has the focus.
 
 document.addEventListener('keydown', (event) => {
   const typing = event.target.closest('input, select, textarea, dialog');
@@ -116,13 +126,11 @@ document.addEventListener('keydown', (event) => {
       break;
     case 'ArrowDown':
     case 'j':
-      event.preventDefault();
-      table.move(1);
-      break;
     case 'ArrowUp':
     case 'k':
+      if (event.target !== document.body && event.target !== document.documentElement) break;
       event.preventDefault();
-      table.move(-1);
+      table.move(event.key === 'ArrowDown' || event.key === 'j' ? 1 : -1);
       break;
     default:
   }

@@ -1,18 +1,25 @@
 // The detail panel: every property of the selected session, its metadata as
-// key/value rows (nested values as compact JSON), and a copy-id button.
+// key/value rows (nested values as compact JSON), and a copy-id button. A
+// push about the session shown updates what changed in place, so text the
+// user is selecting stays selected.
 
-import { byId, copyText, h } from './dom.js';
+import { byId, copyText, h, patchChildren } from './dom.js';
 import { exact, localDateTime, parseTime } from './format.js';
+
+/** The session the panel was built for; its listeners hold that id. */
+let shownId = null;
 
 export function renderDetail(session, selectedId) {
   const panel = byId('detail');
+  const replace = (session?.id ?? null) !== shownId;
+  shownId = session?.id ?? null;
   if (!session) {
-    panel.replaceChildren(h('p', {
+    patchChildren(panel, [h('p', {
       class: 'detail-empty',
       text: selectedId
         ? `Session ${selectedId} is not in the server's list (it ended and was forgotten, or never existed).`
         : 'Select a session.',
-    }));
+    })], replace);
     return;
   }
   const time = (text) => (text ? localDateTime(parseTime(text)) : '—');
@@ -21,7 +28,7 @@ export function renderDetail(session, selectedId) {
     h('dd', { data: { field }, text: value, title }),
   ];
   const metadata = Object.entries(session.metadata);
-  panel.replaceChildren(
+  patchChildren(panel, [
     h('h2', { class: 'detail-title' }, session.appname,
       h('span', { class: `badge badge-${session.status}`, text: session.status }),
       session.server ? h('span', { class: 'badge badge-server', text: 'server' }) : null),
@@ -55,5 +62,5 @@ export function renderDetail(session, selectedId) {
       },
       h('td', { class: 'meta-key', text: key, title: key }),
       h('td', { class: 'meta-value', text: typeof value === 'string' ? value : JSON.stringify(value) }))))),
-  );
+  ], replace);
 }
