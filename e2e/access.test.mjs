@@ -261,3 +261,25 @@ test('on a 390 px phone nothing is wider than the screen', async (t) => {
   }
   await assertClean(env);
 });
+
+test('? opens a sheet of the keyboard shortcuts', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  await openDashboard(page, server);
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('?');
+  const sheet = page.locator('[data-testid=shortcuts]');
+  await sheet.waitFor({ state: 'visible' });
+  const text = await sheet.textContent();
+  for (const key of ['/', 'f', 'G', 'j', 'k', '?', 'Esc']) {
+    assert.ok(text.includes(key), `the sheet lists ${key}`);
+  }
+  assert.deepEqual(await axeFindings(page), []);
+  await screenshot(page, 'shortcuts.png');
+  await page.keyboard.press('Escape');
+  await sheet.waitFor({ state: 'hidden' });
+  await page.locator('[data-testid=filter-input]').focus();
+  await page.keyboard.type('?');
+  assert.ok(await sheet.isHidden(), 'a ? typed into the filter is text');
+  await assertClean(env);
+});

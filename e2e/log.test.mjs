@@ -320,3 +320,91 @@ test('waits for a stopped log leave no abort listeners behind', async (t) => {
   assert.ok(left <= 2, `${left} abort listeners are still registered`);
   await assertClean(env);
 });
+
+test('the filter, regex and levels are in the URL, and a link restores them', async (t) => {
+  const env = await setup(t);
+  const { server, page, browser } = env;
+  const { id } = await createSession(server, { appname: 'url-filter' });
+  await appendEntries(server, id, [
+    { message: 'needle one', level: 'debug' },
+    { message: 'needle two', level: 'info' },
+    { message: 'hay', level: 'warn' },
+    { message: 'needle three', level: 'error' },
+  ]);
+  await openLog(page, server, id, 4);
+  await page.locator('[data-testid=filter-input]').fill('needle t[wh]');
+  await page.locator('[data-testid=filter-regex]').check();
+  await page.locator('[data-testid=level-error]').uncheck();
+  await waitForLogCount(page, 1, 4);
+  let url;
+  await waitUntil(() => {
+    url = new URL(page.url());
+    return url.searchParams.get('filter') === 'needle t[wh]' && url.searchParams.get('regex') === '1'
+      && url.searchParams.get('levels') === 'debug,info,warn';
+  }, { message: () => `the filters in the URL (${url})` });
+
+  const second = await browser.newPage();
+  await second.goto(url.href);
+  await second.locator('.log-row[data-seq="2"]').waitFor();
+  assert.equal(await second.locator('[data-testid=filter-input]').inputValue(), 'needle t[wh]');
+  assert.ok(await second.locator('[data-testid=filter-regex]').isChecked());
+  assert.ok(!(await second.locator('[data-testid=level-error]').isChecked()));
+  await waitForLogCount(second, 1, 4);
+  // A line's link carries the view along.
+  const href = new URL(await second.locator('.log-row[data-seq="2"] a.log-link').getAttribute('href'), url).searchParams;
+  assert.equal(href.get('filter'), 'needle t[wh]');
+  assert.equal(href.get('line'), '2');
+  await assertClean(env);
+});
+
+test('a line\'s text can be copied', async (t) => {
+  const env = await setup(t);
+  const { server, page, browser } = env;
+  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
+  const { id } = await createSession(server, { appname: 'copy-line' });
+  const trace = 'Assertion failed: ptr != nullptr\n  at Renderer::Draw (Renderer.cpp:88)';
+  await appendEntries(server, id, [{ message: 'first', level: 'info' }, { message: trace, level: 'error' }]);
+  await openLog(page, server, id, 2);
+  await page.locator(logRow(2)).hover();
+  const copy = page.locator(`${logRow(2)} [data-testid=copy-line]`);
+  assert.equal(await copy.getAttribute('aria-label'), 'Copy the text of line 2');
+  await copy.click();
+  const copied = await waitUntil(() => page.evaluate(() => navigator.clipboard.readText()), {
+    message: 'the clipboard to hold the line',
+  });
+  assert.equal(copied, trace);
+  await assertClean(env);
+});
+
+test('an ended session shows its end, with the exit code zen run recorded, as the last row', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, {
+    appname: 'zen-run', metadata: { exit_code: 3, signal: 9, duration_ms: 12_345 },
+  });
+  await appendLines(server, id, lines(30));
+  await openLog(page, server, id, 30);
+  const marker = page.locator('[data-testid=log-end]');
+  assert.ok(await marker.isHidden(), 'an active session has no end row');
+  await endSession(server, id);
+  await marker.waitFor({ state: 'visible', timeout: 3_000 });
+  const text = await marker.textContent();
+  assert.match(text, /Session ended/);
+  assert.match(text, /exit code 3/);
+  assert.match(text, /signal 9/);
+  assert.match(text, /12\.3 s/);
+  const last = await page.locator(logRow(30)).boundingBox();
+  const box = await marker.boundingBox();
+  assert.ok(box.y >= last.y + last.height - 1, 'the end comes after the last line');
+  await waitUntil(() => logAtBottom(page), { message: 'a follower to see the end' });
+
+  // Newest first, it is on top.
+  await page.locator('[data-testid=newest-first]').click();
+  await waitUntil(async () => {
+    const top = await page.locator(logRow(30)).boundingBox();
+    const end = await marker.boundingBox();
+    return top && end && end.y + end.height <= top.y + 1;
+  }, { message: 'the end above the newest line' });
+  await screenshot(page, 'log-ended.png');
+  await assertClean(env);
+});

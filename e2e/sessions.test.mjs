@@ -318,3 +318,39 @@ test('live updates leave the detail panel and the table rows alone', async (t) =
   assert.ok(await page.$eval(row(session.id), (r) => r.__e2eKept === true), 'the row was not rebuilt');
   await assertClean(env);
 });
+
+test('the search box finds sessions by app, mode, job, id and metadata, with the query in the URL', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const editor = await createSession(server, {
+    appname: 'UnrealEditor', mode: 'interactive', metadata: { project: 'Lyra', platform: 'Win64', user: 'ana' },
+  });
+  const agent = await createSession(server, {
+    appname: 'BuildAgent', mode: 'ci', jobid: 'job-20412', metadata: { platform: 'Linux', branch: 'main' },
+  });
+  const cook = await createSession(server, { appname: 'cook', mode: 'cook', metadata: { project: 'Fortnite' } });
+  await openDashboard(page, server);
+  const search = page.locator('[data-testid=session-search]');
+  const shows = async (query, ids) => {
+    await search.fill(query);
+    let shown;
+    await waitUntil(async () => JSON.stringify((shown = await tableIds(page)).sort()) === JSON.stringify([...ids].sort()), {
+      message: () => `"${query}" to show ${ids} (shown: ${shown})`,
+    });
+  };
+  await shows('lyra', [editor.id]);
+  await waitUntil(async () => new URL(page.url()).searchParams.get('q') === 'lyra', { message: 'the query in the URL' });
+  await shows('JOB-20412', [agent.id]);
+  await shows('win64 unreal', [editor.id]);
+  await shows('platform', []); // keys are not values
+  await shows(cook.id.slice(-10), [cook.id]);
+  await shows('', (await listSessions(server, 'active')).map((s) => s.id));
+
+  // A link with a query opens with it.
+  await openDashboard(page, server, '?q=linux');
+  assert.equal(await search.inputValue(), 'linux');
+  await waitUntil(async () => JSON.stringify(await tableIds(page)) === JSON.stringify([agent.id]), {
+    message: 'only the Linux agent',
+  });
+  await assertClean(env);
+});

@@ -1,6 +1,8 @@
 // The dashboard: wires the live session list, the sessions table, the detail
-// panel and the log viewer together, keeps the selection in the URL
-// (?session=ID&line=SEQ), and handles the keyboard and the theme.
+// panel and the log viewer together, keeps the view in the URL
+// (?session=ID&line=SEQ, the session search `q`, the log's `filter`, `regex`
+// and `levels`) so a link opens the same view, and handles the keyboard and
+// the theme.
 
 import { renderDetail } from './detail.js';
 import { byId } from './dom.js';
@@ -13,37 +15,52 @@ const params = new URLSearchParams(location.search);
 const linkedId = params.get('session')?.toLowerCase() || null;
 const initialLine = Number.parseInt(params.get('line') ?? '', 10);
 let selectedId = null;
+let selectedLine = null;
 let serverId = null;
 /** A session named by the URL, opened once the first list shows it exists. */
 let pendingLink = linkedId;
 
-const table = new SessionsTable({ onSelect: (id) => select(id) });
+const table = new SessionsTable({ onSelect: (id) => select(id), onViewChange: () => updateUrl() });
+table.setQuery(params.get('q') ?? '');
 const logView = new LogView({
   onLineLink: {
     href: (seq) => urlFor(selectedId, seq),
-    select: (seq) => history.replaceState(null, '', urlFor(selectedId, seq)),
+    select: (seq) => {
+      selectedLine = seq;
+      updateUrl();
+    },
   },
+  onViewChange: () => updateUrl(),
 });
+logView.applyParams(params);
 
 function urlFor(id, line = null) {
   const query = new URLSearchParams();
   if (id) query.set('session', id);
   if (line !== null) query.set('line', String(line));
+  for (const [key, value] of Object.entries({ ...table.urlParams(), ...logView.urlParams() })) {
+    query.set(key, value);
+  }
   const text = query.toString();
   return `${location.pathname}${text ? `?${text}` : ''}`;
+}
+
+function updateUrl() {
+  history.replaceState(null, '', urlFor(selectedId, selectedLine));
 }
 
 /** Selects a session: table row, detail panel, log, URL. */
 function select(id, line = null) {
   if (id === selectedId && line === null && logView.store.sessionId === id) return;
   selectedId = id;
+  selectedLine = line;
   table.setSelected(id);
   const session = table.find(id);
   renderDetail(session, id);
   // Only sessions the server lists have a log to read.
   logView.open(session ? id : null, line, session ? '' : missingText(id));
-  logView.setEnded(session?.status === 'ended');
-  history.replaceState(null, '', urlFor(id, line));
+  logView.setSession(session);
+  updateUrl();
 }
 
 function missingText(id) {
@@ -87,7 +104,7 @@ connectLive({
     }
     const session = table.find(selectedId);
     renderDetail(session, selectedId);
-    logView.setEnded(session?.status === 'ended');
+    logView.setSession(session);
   },
   onState(state, text) {
     const indicator = byId('conn-status');
@@ -120,6 +137,9 @@ document.addEventListener('keydown', (event) => {
       break;
     case 'f':
       logView.toggleFollow();
+      break;
+    case '?':
+      byId('shortcuts').showModal();
       break;
     case 'G':
       logView.jumpToLatest();

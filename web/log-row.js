@@ -36,6 +36,12 @@ export function logRow(item, { filter, timeMode, target, expanded, href }) {
     title: 'Link to this line',
     attrs: { href: href(item.seq) },
   }),
+  h('button', {
+    class: 'log-copy',
+    text: '⧉',
+    title: 'Copy the text of this line',
+    attrs: { type: 'button', 'aria-label': `Copy the text of line ${item.seq}`, 'data-testid': 'copy-line' },
+  }),
   h('span', { class: 'log-time', text: logTime(item.ms, timeMode), title: exact(item.ms) }),
   h('span', { class: 'log-level', text: item.level }),
   main);

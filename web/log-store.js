@@ -56,6 +56,8 @@ export class LogStore {
     this.follow = true;
     this.ended = false;
     this.loaded = false;
+    /** Whether the last read reached the end of the log. */
+    this.caughtUp = false;
     this.controller = null;
     this.resume = null;
     this.trimmed = false;
@@ -73,6 +75,7 @@ export class LogStore {
     this.multiline = false;
     this.ended = false;
     this.loaded = false;
+    this.caughtUp = false;
     this.onChange({ appended: 0, reset: true });
     if (sessionId) this.run(sessionId, this.controller.signal);
   }
@@ -129,6 +132,7 @@ export class LogStore {
       const appended = this.add(read);
       cursor = read.cursor;
       this.loaded = true;
+      this.caughtUp = !read.more;
       // A read that waited brings lines written since the page caught up.
       this.onChange({ appended, reset: this.trimmed, live: wait !== '' });
       this.trimmed = false;

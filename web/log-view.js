@@ -4,10 +4,10 @@
 // `log-geometry.js`, what a row looks like `log-row.js`.
 
 import { byId, copyText } from './dom.js';
-import { plural } from './format.js';
+import { duration, localDateTime, parseTime, plural } from './format.js';
 import { loadPref, savePref } from './prefs.js';
 import { download } from './log-download.js';
-import { LogFilter } from './log-filter.js';
+import { LEVELS, LogFilter } from './log-filter.js';
 import { Geometry, ROW } from './log-geometry.js';
 import { logRow } from './log-row.js';
 import { LogStore } from './log-store.js';
@@ -18,8 +18,13 @@ const TIME_MODES = ['local', 'utc', 'relative'];
 const FILTER_DELAY = 120;
 
 export class LogView {
-  constructor({ onLineLink }) {
+  /**
+   * `onLineLink`: `href(seq)` of a line's link, `select(seq)` when one is
+   * clicked; `onViewChange()` when the filter changed (for the URL).
+   */
+  constructor({ onLineLink, onViewChange }) {
     this.onLineLink = onLineLink;
+    this.onViewChange = onViewChange;
     this.scroller = byId('log-scroll');
     this.spacer = byId('log-spacer');
     this.store = new LogStore({
@@ -44,6 +49,8 @@ export class LogView {
     this.statusText = '';
     /** Something to say about the view itself (a linked line is gone). */
     this.noticeText = '';
+    /** How the session ended, shown after its last line; '' while active. */
+    this.endText = '';
     this.filterTimer = 0;
     /** Rows drawn last time, by item key, reused while `epoch` holds. */
     this.rowCache = new Map();
@@ -118,8 +125,24 @@ export class LogView {
     this.store.open(sessionId);
   }
 
-  setEnded(ended) {
+  /** The session shown changed (or its list entry did). */
+  setSession(session) {
+    const ended = session?.status === 'ended';
     this.store.setEnded(ended);
+    this.endText = ended ? endText(session) : '';
+    this.updateEnd();
+  }
+
+  /** The end row: after the last line, or above the newest one when those come first. */
+  updateEnd() {
+    const end = byId('log-end');
+    const text = this.store.caughtUp ? this.endText : '';
+    if (end.textContent !== text) end.textContent = text;
+    const changed = end.hidden !== (text === '');
+    end.hidden = text === '';
+    const before = this.newestFirst ? this.spacer : null;
+    if (end.nextSibling !== before) this.scroller.insertBefore(end, before);
+    if (changed && this.store.follow && !this.paused && this.target === null) this.scrollToLatest();
   }
 
   setFollow(follow) {
@@ -189,6 +212,7 @@ export class LogView {
         if (this.newestFirst) this.setScrollTop(this.scroller.scrollTop + addedHeight);
       }
     }
+    this.updateEnd();
     if (this.target !== null && this.revealTarget()) {
       // shown
     } else if (this.target !== null && this.targetEvicted()) {
@@ -203,11 +227,41 @@ export class LogView {
     this.draw();
   }
 
-  refilter() {
+  /** Takes the filter from a link's `filter`, `regex` and `levels`. */
+  applyParams(params) {
+    this.filter.text = params.get('filter') ?? '';
+    this.filter.regex = params.get('regex') === '1';
+    const levels = params.get('levels');
+    if (levels !== null) this.filter.levels = new Set(levels.split(',').filter((level) => LEVELS.includes(level)));
+    byId('filter-input').value = this.filter.text;
+    byId('filter-regex').checked = this.filter.regex;
+    for (const box of document.querySelectorAll('input[data-level]')) {
+      box.checked = this.filter.levels.has(box.dataset.level);
+    }
+    this.compileFilter();
+  }
+
+  /** The filter as URL parameters; the defaults are left out. */
+  urlParams() {
+    const params = {};
+    if (this.filter.text) params.filter = this.filter.text;
+    if (this.filter.regex) params.regex = '1';
+    if (this.filter.levels.size < LEVELS.length) {
+      params.levels = LEVELS.filter((level) => this.filter.levels.has(level)).join(',');
+    }
+    return params;
+  }
+
+  compileFilter() {
     this.filter.compile();
     const input = byId('filter-input');
     input.classList.toggle('invalid', this.filter.error !== '');
     input.title = this.filter.error;
+  }
+
+  refilter() {
+    this.compileFilter();
+    this.onViewChange?.();
     this.epoch += 1;
     // At the end before, at the end after. `paused` alone lags behind a
     // scroll the user just made (its event is still to come).
@@ -287,7 +341,8 @@ export class LogView {
   }
 
   scrollToLatest() {
-    this.setScrollTop(this.newestFirst ? 0 : this.geometry.total);
+    // Past the end is clamped: the end row, if any, comes into view too.
+    this.setScrollTop(this.newestFirst ? 0 : this.geometry.total + this.scroller.clientHeight);
   }
 
   scrolled() {
@@ -309,7 +364,8 @@ export class LogView {
     const position = this.view.findIndex((index) => this.store.items[index].seq === this.target);
     if (position < 0) return false;
     const displayed = this.newestFirst ? this.view.length - 1 - position : position;
-    this.setScrollTop(Math.max(0, this.geometry.top(displayed) - this.scroller.clientHeight / 2 + ROW));
+    const top = this.spacer.offsetTop + this.geometry.top(displayed);
+    this.setScrollTop(Math.max(0, top - this.scroller.clientHeight / 2 + ROW));
     this.draw();
     return true;
   }
@@ -329,7 +385,9 @@ export class LogView {
 
   drawNow(remeasures = 2) {
     const count = this.view.length;
-    const { scrollTop, clientHeight } = this.scroller;
+    const { clientHeight } = this.scroller;
+    // Rows start below the end row when that is on top.
+    const scrollTop = Math.max(0, this.scroller.scrollTop - this.spacer.offsetTop);
     const first = Math.max(0, this.geometry.positionAt(scrollTop) - OVERSCAN);
     const last = Math.min(count - 1, this.geometry.positionAt(scrollTop + clientHeight) + OVERSCAN);
     const rows = [];
@@ -379,6 +437,13 @@ export class LogView {
   }
 
   clicked(event) {
+    const copy = event.target.closest('.log-copy');
+    if (copy) {
+      const seq = Number(copy.closest('.log-row').dataset.seq);
+      const item = this.store.items.find((candidate) => candidate.seq === seq);
+      if (item) copyText(item.message, 'Line text');
+      return;
+    }
     const toggle = event.target.closest('.log-data-toggle');
     if (toggle) {
       const seq = Number(toggle.closest('.log-row').dataset.seq);
@@ -450,4 +515,15 @@ export class LogView {
     for (let position = 0; position < this.view.length; position += 1) items.push(this.itemAt(position));
     download(items, format, this.store.sessionId ?? 'log');
   }
+}
+
+/** `Session ended 2026-11-27 15:04:05.123 · exit code 3 · signal 9 · took 12.3 s`. */
+function endText(session) {
+  const { exit_code: code, signal, duration_ms: took } = session.metadata ?? {};
+  return [
+    `Session ended ${localDateTime(parseTime(session.ended))}`.trim(),
+    Number.isInteger(code) ? `exit code ${code}` : null,
+    Number.isInteger(signal) ? `signal ${signal}` : null,
+    Number.isFinite(took) ? `took ${duration(took)}` : null,
+  ].filter(Boolean).join(' · ');
 }

@@ -1,5 +1,6 @@
-// The sessions table: tabs by status, sorting by any column, pagination,
-// relative times, keyboard selection. Rows are kept per session and only
+// The sessions table: tabs by status, a search over app, mode, job, id and
+// metadata values, sorting by any column, pagination, relative times,
+// keyboard selection. Rows are kept per session and only
 // their changed cells are written, so a push does not throw away the row the
 // user points at, and the once-a-second refresh of relative times touches
 // only the time cells of the page shown.
@@ -23,9 +24,13 @@ const SORT_VALUES = {
 };
 
 export class SessionsTable {
-  constructor({ onSelect }) {
+  /** `onSelect(id)` when a row is chosen; `onViewChange()` when the search changed. */
+  constructor({ onSelect, onViewChange }) {
     this.onSelect = onSelect;
+    this.onViewChange = onViewChange;
     this.sessions = [];
+    /** The search, as lower-case words that must all be found. */
+    this.words = [];
     this.tab = loadPref('tab', TABS, 'active');
     this.sort = { key: 'created', descending: true };
     this.page = 0;
@@ -70,6 +75,10 @@ export class SessionsTable {
       if (row) this.onSelect(row.dataset.sessionId);
     });
     this.body.addEventListener('keydown', (event) => this.keydown(event));
+    byId('session-search').addEventListener('input', (event) => {
+      this.setQuery(event.target.value);
+      this.onViewChange?.();
+    });
     setInterval(() => this.tick(), 1000);
   }
 
@@ -114,6 +123,21 @@ export class SessionsTable {
     this.tick();
   }
 
+  /** Shows only the sessions that have every word of `query`. */
+  setQuery(query) {
+    const input = byId('session-search');
+    if (input.value !== query) input.value = query;
+    this.words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    this.page = 0;
+    this.revealSelected();
+    this.render();
+  }
+
+  urlParams() {
+    const query = byId('session-search').value.trim();
+    return query ? { q: query } : {};
+  }
+
   showTab(tab) {
     this.tab = tab;
     savePref('tab', tab);
@@ -133,7 +157,7 @@ export class SessionsTable {
 
   /** Sessions of the current tab, in the current order. */
   visible() {
-    const shown = this.sessions.filter((s) => this.tab === 'all' || s.status === this.tab);
+    const shown = this.sessions.filter((s) => (this.tab === 'all' || s.status === this.tab) && this.found(s));
     const value = SORT_VALUES[this.sort.key];
     const direction = this.sort.descending ? -1 : 1;
     return shown.sort((a, b) => {
@@ -142,6 +166,15 @@ export class SessionsTable {
       const order = x < y ? -1 : x > y ? 1 : 0;
       return order * direction || (b.createdMs - a.createdMs) || (a.id < b.id ? 1 : -1);
     });
+  }
+
+  found(session) {
+    if (this.words.length === 0) return true;
+    session.searchText ??= [
+      session.appname, session.mode, session.jobid ?? '', session.id,
+      ...Object.values(session.metadata).map((value) => (typeof value === 'string' ? value : JSON.stringify(value))),
+    ].join('\n').toLowerCase();
+    return this.words.every((word) => session.searchText.includes(word));
   }
 
   /** Turns to the page that holds the selected session, if this tab has it. */
