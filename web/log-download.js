@@ -3,20 +3,28 @@
 import { h } from './dom.js';
 import { plural } from './format.js';
 
-/** Offers `items` (entries and gaps, in display order) as a file. */
-export function download(items, format, baseName) {
+/**
+ * Offers `items` (entries and gaps, in display order) as a file. In a merged
+ * view `sources` names the sessions items came from.
+ */
+export function download(items, format, baseName, sources = []) {
   const lines = [];
   for (const item of items) {
     if (item.gap !== undefined) {
       if (format === 'text') lines.push(`--- ${plural(item.gap, 'entry', 'entries')} dropped ---`);
       continue;
     }
+    const source = sources[item.source];
     if (format === 'ndjson') {
       const { seq, timestamp, level, message, data } = item;
-      lines.push(JSON.stringify(data === undefined ? { seq, timestamp, level, message } : { seq, timestamp, level, message, data }));
+      lines.push(JSON.stringify({
+        ...(source ? { session: source.id, appname: source.appname } : {}),
+        seq, timestamp, level, message, ...(data === undefined ? {} : { data }),
+      }));
     } else {
       const data = item.data === undefined ? '' : ` ${JSON.stringify(item.data)}`;
-      lines.push(`${item.timestamp} ${item.level.toUpperCase().padEnd(5)} ${item.message}${data}`);
+      const from = source ? ` [${source.appname}]` : '';
+      lines.push(`${item.timestamp} ${item.level.toUpperCase().padEnd(5)}${from} ${item.message}${data}`);
     }
   }
   const type = format === 'ndjson' ? 'application/x-ndjson' : 'text/plain';

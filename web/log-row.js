@@ -7,9 +7,10 @@ import { dataText } from './log-filter.js';
 
 /**
  * `options`: `filter` (marks matches), `timeMode`, `target` (the seq linked
- * to), `expanded` (seqs whose data is open), `href(seq)` (a line's link).
+ * to), `expanded` (keys of items whose data is open), `href(item)` (a line's
+ * link), `sources` (in a merged view, the sessions items come from).
  */
-export function logRow(item, { filter, timeMode, target, expanded, href }) {
+export function logRow(item, { filter, timeMode, target, expanded, href, sources }) {
   if (item.gap !== undefined) {
     const text = item.trimmed
       ? `${plural(item.gap, 'older line')} not kept in this view`
@@ -18,7 +19,7 @@ export function logRow(item, { filter, timeMode, target, expanded, href }) {
   }
   const main = h('div', { class: 'log-main' }, h('span', { class: 'log-message' }, filter.highlight(item.message)));
   if (item.data !== undefined) {
-    const open = expanded.has(item.seq);
+    const open = expanded.has(String(item.key));
     main.append(h('button', {
       class: 'log-data-toggle',
       title: open ? 'Hide data' : 'Show data',
@@ -27,14 +28,14 @@ export function logRow(item, { filter, timeMode, target, expanded, href }) {
     if (open) main.append(h('pre', { class: 'log-data', text: JSON.stringify(item.data, null, 2) }));
   }
   return h('div', {
-    class: `log-row level-${item.level}${item.seq === target ? ' log-row--target' : ''}`,
-    data: { seq: item.seq },
+    class: `log-row level-${item.level}${item.seq === target && item.source === undefined ? ' log-row--target' : ''}`,
+    data: { seq: item.seq, key: item.key },
   },
   h('a', {
     class: 'log-link',
     text: item.seq,
     title: 'Link to this line',
-    attrs: { href: href(item.seq) },
+    attrs: { href: href(item) },
   }),
   h('button', {
     class: 'log-copy',
@@ -44,5 +45,15 @@ export function logRow(item, { filter, timeMode, target, expanded, href }) {
   }),
   h('span', { class: 'log-time', text: logTime(item.ms, timeMode), title: exact(item.ms) }),
   h('span', { class: 'log-level', text: item.level }),
+  item.source === undefined ? null : sourceTag(sources[item.source], item.source),
   main);
+}
+
+/** A session's name in a merged view, in one of eight colours by position. */
+export function sourceTag(source, index) {
+  return h('span', {
+    class: `log-source source-${index % 8}`,
+    text: source.appname,
+    title: `${source.appname} · ${source.id}`,
+  });
 }

@@ -11,6 +11,7 @@ import { LEVELS, LogFilter } from './log-filter.js';
 import { Geometry, ROW } from './log-geometry.js';
 import { logRow } from './log-row.js';
 import { LogStore } from './log-store.js';
+import { MergedStore } from './merged-store.js';
 
 const OVERSCAN = 20;
 const TIME_MODES = ['local', 'utc', 'relative'];
@@ -19,18 +20,22 @@ const FILTER_DELAY = 120;
 
 export class LogView {
   /**
-   * `onLineLink`: `href(seq)` of a line's link, `select(seq)` when one is
-   * clicked; `onViewChange()` when the filter changed (for the URL).
+   * `onLineLink`: `href(seq, sessionId)` of a line's link, `select(seq)` when
+   * one is clicked; `onViewChange()` when the filter changed (for the URL).
    */
   constructor({ onLineLink, onViewChange }) {
     this.onLineLink = onLineLink;
     this.onViewChange = onViewChange;
     this.scroller = byId('log-scroll');
     this.spacer = byId('log-spacer');
-    this.store = new LogStore({
+    const callbacks = {
       onChange: (change) => this.changed(change),
       onStatus: (text) => this.status(text),
-    });
+    };
+    /** One session's log, or several merged: `store` is the one shown. */
+    this.single = new LogStore(callbacks);
+    this.merged = new MergedStore(callbacks);
+    this.store = this.single;
     this.view = [];
     /** Store items the view has looked at; later ones are new. */
     this.scanned = 0;
@@ -114,6 +119,23 @@ export class LogView {
    * session, shows `why` instead.
    */
   open(sessionId, targetSeq = null, why = '') {
+    if (this.store === this.merged) this.merged.open([]);
+    this.store = this.single;
+    this.startOver(targetSeq, why);
+    this.single.open(sessionId);
+  }
+
+  /** Shows the logs of `sessions` (`{ id, appname }`) merged in time order. */
+  openMerged(sessions) {
+    this.single.open(null);
+    this.store = this.merged;
+    this.startOver(null, '');
+    this.endText = '';
+    this.merged.setFollow(true);
+    this.merged.open(sessions);
+  }
+
+  startOver(targetSeq, why) {
     this.target = targetSeq;
     this.epoch += 1;
     this.paused = targetSeq !== null;
@@ -122,11 +144,17 @@ export class LogView {
     this.geometry.heights.clear();
     this.statusText = why;
     this.noticeText = '';
-    this.store.open(sessionId);
+  }
+
+  /** The sessions of a merged view changed: which have ended. */
+  setMergedSessions(sessions) {
+    if (this.store !== this.merged) return;
+    this.merged.setEnded(new Set(sessions.filter((s) => s?.status === 'ended').map((s) => s.id)));
   }
 
   /** The session shown changed (or its list entry did). */
   setSession(session) {
+    if (this.store !== this.single) return;
     const ended = session?.status === 'ended';
     this.store.setEnded(ended);
     this.endText = ended ? endText(session) : '';
@@ -432,29 +460,31 @@ export class LogView {
       timeMode: this.timeMode,
       target: this.target,
       expanded: this.expanded,
-      href: this.onLineLink.href,
+      href: (line) => this.onLineLink.href(line.seq, line.source === undefined ? undefined : this.merged.sources[line.source].id),
+      sources: this.merged.sources,
     });
   }
 
   clicked(event) {
     const copy = event.target.closest('.log-copy');
     if (copy) {
-      const seq = Number(copy.closest('.log-row').dataset.seq);
-      const item = this.store.items.find((candidate) => candidate.seq === seq);
+      const key = copy.closest('.log-row').dataset.key;
+      const item = this.store.items.find((candidate) => String(candidate.key) === key);
       if (item) copyText(item.message, 'Line text');
       return;
     }
     const toggle = event.target.closest('.log-data-toggle');
     if (toggle) {
-      const seq = Number(toggle.closest('.log-row').dataset.seq);
-      if (this.expanded.has(seq)) this.expanded.delete(seq);
-      else this.expanded.add(seq);
+      const key = toggle.closest('.log-row').dataset.key;
+      if (this.expanded.has(key)) this.expanded.delete(key);
+      else this.expanded.add(key);
       this.layout();
       this.redraw();
       return;
     }
     const link = event.target.closest('.log-link');
-    if (link) {
+    // In a merged view a line's link opens its own session: let it.
+    if (link && this.store === this.single) {
       event.preventDefault();
       const seq = Number(link.closest('.log-row').dataset.seq);
       this.focusLine(seq);
@@ -513,7 +543,7 @@ export class LogView {
   download(format) {
     const items = [];
     for (let position = 0; position < this.view.length; position += 1) items.push(this.itemAt(position));
-    download(items, format, this.store.sessionId ?? 'log');
+    download(items, format, this.store.sessionId ?? 'log', this.store === this.merged ? this.merged.sources : []);
   }
 }
 

@@ -24,9 +24,15 @@ const SORT_VALUES = {
 };
 
 export class SessionsTable {
-  /** `onSelect(id)` when a row is chosen; `onViewChange()` when the search changed. */
-  constructor({ onSelect, onViewChange }) {
+  /**
+   * `onSelect(id)` when a row is chosen; `onMerge(ids)` to read the picked
+   * sessions together; `onViewChange()` when the search changed.
+   */
+  constructor({ onSelect, onMerge, onViewChange }) {
     this.onSelect = onSelect;
+    this.onMerge = onMerge;
+    /** Sessions picked (checkbox) to be read together, by id. */
+    this.picked = new Set();
     this.onViewChange = onViewChange;
     this.sessions = [];
     /** The search, as lower-case words that must all be found. */
@@ -70,7 +76,18 @@ export class SessionsTable {
     });
     byId('page-prev').addEventListener('click', () => { this.page -= 1; this.render(); });
     byId('page-next').addEventListener('click', () => { this.page += 1; this.render(); });
+    this.body.addEventListener('change', (event) => {
+      const box = event.target.closest('input[data-testid=merge-check]');
+      if (!box) return;
+      const id = box.closest('tr').dataset.sessionId;
+      if (box.checked) this.picked.add(id);
+      else this.picked.delete(id);
+      this.updateMergeBar();
+    });
+    byId('merge-open').addEventListener('click', () => this.onMerge([...this.picked]));
+    byId('merge-clear').addEventListener('click', () => this.setPicked([]));
     this.body.addEventListener('click', (event) => {
+      if (event.target.closest('.cell-pick')) return; // picking is not selecting
       const row = event.target.closest('tr[data-session-id]');
       if (row) this.onSelect(row.dataset.sessionId);
     });
@@ -121,6 +138,23 @@ export class SessionsTable {
     note.hidden = !stale;
     note.textContent = this.receivedAt ? `Not live · as of ${clock(this.receivedAt, false).slice(0, 8)}` : 'Not live';
     this.tick();
+  }
+
+  setPicked(ids) {
+    this.picked = new Set(ids);
+    for (const [id, row] of this.rows) row.querySelector('input').checked = this.picked.has(id);
+    this.updateMergeBar();
+  }
+
+  updateMergeBar() {
+    for (const id of this.picked) {
+      if (!this.find(id)) this.picked.delete(id);
+    }
+    byId('merge-bar').hidden = this.picked.size === 0;
+    byId('merge-open').disabled = this.picked.size < 2;
+    byId('merge-open').textContent = this.picked.size < 2
+      ? 'Pick another to read together'
+      : `Read ${this.picked.size} together`;
   }
 
   /** Shows only the sessions that have every word of `query`. */
@@ -198,7 +232,7 @@ export class SessionsTable {
 
   /** Keys on a focused row: arrows and j/k move, Enter and Space select. */
   keydown(event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest('input')) return;
     const row = event.target.closest('tr[data-session-id]');
     if (!row) return;
     const delta = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1, PageDown: this.pageSize, PageUp: -this.pageSize }[event.key];
@@ -209,6 +243,11 @@ export class SessionsTable {
     } else if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();
       this.onSelect(row.dataset.sessionId);
+    } else if (event.key === 'x') {
+      // Pick it to read with others, as its checkbox would.
+      const box = row.querySelector('input[data-testid=merge-check]');
+      box.checked = !box.checked;
+      box.dispatchEvent(new Event('change', { bubbles: true }));
     }
   }
 
@@ -259,8 +298,8 @@ export class SessionsTable {
     for (const row of this.body.children) {
       const session = this.find(row.dataset.sessionId);
       if (!session) continue;
-      setText(row.cells[4], ago(session.createdMs, now));
-      setText(row.cells[5], ago(session.updatedMs, now));
+      setText(row.cells[5], ago(session.createdMs, now));
+      setText(row.cells[6], ago(session.updatedMs, now));
     }
   }
 
@@ -269,13 +308,22 @@ export class SessionsTable {
     let row = this.rows.get(session.id);
     if (!row) {
       row = h('tr', { data: { sessionId: session.id } },
+        h('td', { class: 'cell-pick' }, h('input', {
+          attrs: {
+            type: 'checkbox',
+            'data-testid': 'merge-check',
+            'aria-label': `Pick ${session.appname} ${session.id.slice(-8)} to read with others`,
+            tabindex: '-1',
+          },
+        })),
         h('td', { class: 'cell-app' }), h('td'), h('td'),
         h('td', { class: 'cell-id', text: session.id.slice(-8), title: session.id }),
         h('td'), h('td'), h('td', { class: 'numeric' }), h('td'));
       this.rows.set(session.id, row);
     }
     row.setAttribute('aria-selected', String(session.id === this.selectedId));
-    const [app, mode, job, , created, updated, entries, status] = row.cells;
+    const [pick, app, mode, job, , created, updated, entries, status] = row.cells;
+    pick.firstChild.checked = this.picked.has(session.id);
     const appKey = `${session.appname}\u0000${session.server}`;
     if (app.dataset.key !== appKey) {
       app.dataset.key = appKey;
