@@ -408,3 +408,28 @@ test('an ended session shows its end, with the exit code zen run recorded, as th
   await screenshot(page, 'log-ended.png');
   await assertClean(env);
 });
+
+test('context shows the lines around each match', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'context' });
+  await appendLines(server, id, lines(60, (i) => (i % 10 === 0 ? `found the needle ${i / 10}` : `hay ${i}`)));
+  await openLog(page, server, id, 60);
+  await page.locator('[data-testid=filter-input]').fill('needle');
+  await waitForLogCount(page, 6, 60);
+  await page.locator('[data-testid=filter-context]').selectOption('2');
+  const expected = [10, 20, 30, 40, 50].flatMap((n) => [n - 2, n - 1, n, n + 1, n + 2]).concat([58, 59, 60]);
+  await waitForLogCount(page, expected.length, 60);
+  await page.$eval('[data-testid=log-scroll]', (el) => {
+    el.scrollTop = 0;
+  });
+  await waitForRows(page, expected);
+  const context = await page.$$eval('.log-row.log-row--context', (found) => found.map((r) => Number(r.dataset.seq)));
+  assert.deepEqual(context.sort((a, b) => a - b), expected.filter((n) => n % 10 !== 0), 'only the neighbours are context');
+  assert.equal(new URL(page.url()).searchParams.get('context'), '2');
+  // A line arriving after a match joins as its context.
+  await appendLines(server, id, ['hay 61']);
+  await waitForLogCount(page, expected.length + 1, 61);
+  await screenshot(page, 'log-context.png');
+  await assertClean(env);
+});

@@ -192,3 +192,19 @@ test('wrap, rows per page, the tab and the time format survive a reload', async 
   });
   await assertClean(env);
 });
+
+test('a data property filters the log by it', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await logSession(server);
+  await appendEntries(server, id, [{ message: 'other file', level: 'info', data: { file: 'Other.cpp' } }]);
+  await openDashboard(page, server, `?session=${id}`);
+  await page.locator(row(6)).waitFor();
+  await page.locator(`${row(3)} button.log-data-toggle`).click();
+  const property = page.locator(`${row(3)} [data-testid=data-filter]`, { hasText: 'file' });
+  await property.click();
+  assert.equal(await page.locator('[data-testid=filter-input]').inputValue(), '"file":"Main.cpp"');
+  await waitForLogCount(page, 1, 6);
+  assert.equal(new URL(page.url()).searchParams.get('filter'), '"file":"Main.cpp"');
+  await assertClean(env);
+});

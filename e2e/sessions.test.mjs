@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import {
   appendLines,
   assertClean,
+  axeFindings,
   createSession,
   endSession,
   listSessions,
@@ -352,5 +353,54 @@ test('the search box finds sessions by app, mode, job, id and metadata, with the
   await waitUntil(async () => JSON.stringify(await tableIds(page)) === JSON.stringify([agent.id]), {
     message: 'only the Linux agent',
   });
+  await assertClean(env);
+});
+
+test('a metadata value in the detail panel finds the sessions that share it', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const a = await createSession(server, { appname: 'editor', metadata: { branch: 'release/5.4', platform: 'Win64' } });
+  const b = await createSession(server, { appname: 'agent', metadata: { branch: 'release/5.4' } });
+  await createSession(server, { appname: 'other', metadata: { branch: 'main' } });
+  await openDashboard(page, server, `?session=${a.id}`);
+  const find = page.locator('[data-testid=detail] [data-meta-key="branch"] [data-testid=meta-find]');
+  assert.equal(await find.getAttribute('aria-label'), 'Find the sessions whose metadata has release/5.4');
+  await find.click();
+  assert.equal(await page.locator('[data-testid=session-search]').inputValue(), 'release/5.4');
+  await waitUntil(async () => JSON.stringify((await tableIds(page)).sort()) === JSON.stringify([a.id, b.id].sort()), {
+    message: 'the two sessions on release/5.4',
+  });
+  assert.equal(new URL(page.url()).searchParams.get('q'), 'release/5.4');
+  await assertClean(env);
+});
+
+test('chosen metadata keys show as columns that sort and stay after a reload', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const specs = [['Lyra', 'Win64'], ['Fortnite', 'Linux'], ['Avalon', 'Mac']];
+  const ids = [];
+  for (const [project, platform] of specs) {
+    ids.push((await createSession(server, { appname: `editor-${project}`, metadata: { project, platform } })).id);
+  }
+  await openDashboard(page, server);
+  await page.locator('[data-testid=columns-toggle]').click();
+  await page.locator('[data-testid=column-project]').check();
+  const header = page.locator('[data-testid=sessions-table] th[data-sort-key="meta:project"]');
+  await header.waitFor();
+  const projects = () => page.$$eval('[data-testid=sessions-table] tbody tr', (rows) =>
+    rows.map((r) => r.querySelector('td[data-meta-column="project"]')?.textContent ?? ''));
+  await header.click();
+  await waitUntil(async () => (await header.getAttribute('aria-sort')) === 'ascending', { message: 'sorted by project' });
+  assert.deepEqual((await projects()).filter(Boolean), ['Avalon', 'Fortnite', 'Lyra']);
+  await header.click();
+  assert.deepEqual((await projects()).filter(Boolean), ['Lyra', 'Fortnite', 'Avalon']);
+
+  await page.reload();
+  await page.locator('[data-testid=conn-status][data-state=open]').waitFor();
+  await header.waitFor();
+  await page.locator(`[data-testid=sessions-table] tbody tr[data-session-id="${ids[0]}"] td[data-meta-column="project"]`, {
+    hasText: 'Lyra',
+  }).waitFor();
+  assert.deepEqual(await axeFindings(page), []);
   await assertClean(env);
 });

@@ -5,7 +5,7 @@
 // `levels`) so a link opens the same view, and handles the keyboard and the
 // theme.
 
-import { renderDetail, renderMerged } from './detail.js';
+import { onMetadataFind, renderDetail, renderMerged } from './detail.js';
 import { byId } from './dom.js';
 import { connectLive } from './live.js';
 import { LogView } from './log-view.js';
@@ -43,6 +43,10 @@ const logView = new LogView({
   onViewChange: () => updateUrl(),
 });
 logView.applyParams(params);
+onMetadataFind((value) => {
+  table.setQuery(value);
+  updateUrl();
+});
 
 function urlFor(id, line = null, merged = mergedIds) {
   const query = new URLSearchParams();

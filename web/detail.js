@@ -8,6 +8,19 @@ import { byId, copyText, h, patchChildren } from './dom.js';
 import { exact, localDateTime, parseTime } from './format.js';
 import { sourceTag } from './log-row.js';
 
+const metaText = (value) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/**
+ * `find(text)` runs when a metadata value's find button is pressed. One
+ * listener for the panel: patched buttons keep no stale value in a closure.
+ */
+export function onMetadataFind(find) {
+  byId('detail').addEventListener('click', (event) => {
+    const button = event.target.closest('[data-testid=meta-find]');
+    if (button) find(button.dataset.value);
+  });
+}
+
 /** The session the panel was built for; its listeners hold that id. */
 let shownId = null;
 
@@ -73,7 +86,18 @@ export function renderDetail(session, selectedId, job = null) {
         data: { metaKey: key },
       },
       h('td', { class: 'meta-key', text: key, title: key }),
-      h('td', { class: 'meta-value', text: typeof value === 'string' ? value : JSON.stringify(value) }))))),
+      h('td', { class: 'meta-value', text: metaText(value) }),
+      h('td', { class: 'meta-find' }, h('button', {
+        class: 'icon-button',
+        text: '⌕',
+        title: 'Find the sessions with this value',
+        data: { value: metaText(value) },
+        attrs: {
+          type: 'button',
+          'data-testid': 'meta-find',
+          'aria-label': `Find the sessions whose metadata has ${metaText(value)}`,
+        },
+      })))))),
   ], replace);
 }
 

@@ -1,7 +1,8 @@
 // What the log viewer's filter lets through: the chosen levels and a text
 // (plain, case-insensitive, or a regular expression) found in the message or
 // in `data` (as the compact JSON the row shows), and where it matches, so the
-// row can mark it.
+// row can mark it. With `context`, that many lines of the chosen levels
+// before and after each match are shown too.
 
 import { h } from './dom.js';
 
@@ -25,6 +26,8 @@ export class LogFilter {
     this.regex = false;
     this.levels = new Set(LEVELS);
     this.matcher = null;
+    /** Lines shown around each match (only while there is a text). */
+    this.context = 0;
     /** Why the text is not a valid regular expression, or ''. */
     this.error = '';
   }
@@ -55,6 +58,51 @@ export class LogFilter {
     if (item.gap !== undefined) return true;
     if (!this.levels.has(item.level)) return false;
     return !this.matcher || this.matcher.test(item);
+  }
+
+  /** Whether lines around matches are shown: the view cannot just be extended. */
+  withContext() {
+    return this.matcher !== null && this.context > 0;
+  }
+
+  /** An item shown only as context of a match near it. */
+  isContext(item) {
+    return this.withContext() && item.gap === undefined && !this.passes(item);
+  }
+
+  /** Indices of the `items` to show, in order. */
+  select(items) {
+    const shown = [];
+    if (!this.withContext()) {
+      for (let index = 0; index < items.length; index += 1) {
+        if (this.passes(items[index])) shown.push(index);
+      }
+      return shown;
+    }
+    // Among the lines of the chosen levels, each match brings `context`
+    // lines before it (still waiting in `recent`) and after it (`after`).
+    const recent = [];
+    let after = 0;
+    for (let index = 0; index < items.length; index += 1) {
+      const item = items[index];
+      if (item.gap !== undefined) {
+        shown.push(...recent.splice(0), index);
+        after = 0;
+        continue;
+      }
+      if (!this.levels.has(item.level)) continue;
+      if (!this.matcher || this.matcher.test(item)) {
+        shown.push(...recent.splice(0), index);
+        after = this.context;
+      } else if (after > 0) {
+        shown.push(index);
+        after -= 1;
+      } else {
+        recent.push(index);
+        if (recent.length > this.context) recent.shift();
+      }
+    }
+    return shown;
   }
 
   /** `text` as text nodes, with the filter's matches in `mark`s. */

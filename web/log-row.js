@@ -25,10 +25,16 @@ export function logRow(item, { filter, timeMode, target, expanded, href, sources
       title: open ? 'Hide data' : 'Show data',
       attrs: { type: 'button', 'aria-expanded': String(open) },
     }, open ? '▾ data' : filter.highlight(dataText(item))));
-    if (open) main.append(h('pre', { class: 'log-data', text: JSON.stringify(item.data, null, 2) }));
+    if (open) {
+      main.append(h('pre', { class: 'log-data', text: JSON.stringify(item.data, null, 2) }));
+      if (item.data !== null && typeof item.data === 'object' && !Array.isArray(item.data)) {
+        main.append(dataFilters(item.data));
+      }
+    }
   }
   return h('div', {
-    class: `log-row level-${item.level}${item.seq === target && item.source === undefined ? ' log-row--target' : ''}`,
+    class: `log-row level-${item.level}${item.seq === target && item.source === undefined ? ' log-row--target' : ''}`
+      + `${filter.isContext(item) ? ' log-row--context' : ''}`,
     data: { seq: item.seq, key: item.key },
   },
   h('a', {
@@ -47,6 +53,21 @@ export function logRow(item, { filter, timeMode, target, expanded, href, sources
   h('span', { class: 'log-level', text: item.level }),
   item.source === undefined ? null : sourceTag(sources[item.source], item.source),
   main);
+}
+
+/**
+ * A button per top-level property of `data` that filters the log by it: the
+ * filter text is the property as it appears in the compact JSON searched.
+ */
+function dataFilters(data) {
+  return h('div', { class: 'log-data-filters' }, h('span', { class: 'log-data-filters-label', text: 'Filter by' }),
+    Object.entries(data).map(([key, value]) => h('button', {
+      class: 'log-data-prop',
+      text: `${key} = ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+      title: 'Show only the lines with this property',
+      data: { filter: `${JSON.stringify(key)}:${JSON.stringify(value)}` },
+      attrs: { type: 'button', 'data-testid': 'data-filter' },
+    })));
 }
 
 /** A session's name in a merged view, in one of eight colours by position. */

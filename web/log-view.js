@@ -15,6 +15,8 @@ import { MergedStore } from './merged-store.js';
 
 const OVERSCAN = 20;
 const TIME_MODES = ['local', 'utc', 'relative'];
+/** The choices of lines around each match, as index.html offers them. */
+const CONTEXTS = [0, 2, 5, 10];
 /** How long typing pauses before the filter runs over the whole log. */
 const FILTER_DELAY = 120;
 
@@ -97,6 +99,10 @@ export class LogView {
       this.filter.text = event.target.value;
       clearTimeout(this.filterTimer);
       this.filterTimer = setTimeout(() => this.refilter(), FILTER_DELAY);
+    });
+    byId('filter-context').addEventListener('change', (event) => {
+      this.filter.context = Number(event.target.value);
+      this.refilter();
     });
     byId('filter-regex').addEventListener('change', (event) => {
       this.filter.regex = event.target.checked;
@@ -227,8 +233,13 @@ export class LogView {
     } else if (appended > 0) {
       const items = this.store.items;
       const before = this.view.length;
-      for (let index = this.scanned; index < items.length; index += 1) {
-        if (this.filter.passes(items[index])) this.view.push(index);
+      if (this.filter.withContext()) {
+        // A new line may be context of an old match: select afresh.
+        this.view = this.filter.select(items);
+      } else {
+        for (let index = this.scanned; index < items.length; index += 1) {
+          if (this.filter.passes(items[index])) this.view.push(index);
+        }
       }
       this.scanned = items.length;
       const added = this.view.length - before;
@@ -259,6 +270,9 @@ export class LogView {
   applyParams(params) {
     this.filter.text = params.get('filter') ?? '';
     this.filter.regex = params.get('regex') === '1';
+    const context = Number(params.get('context'));
+    if (CONTEXTS.includes(context)) this.filter.context = context;
+    byId('filter-context').value = String(this.filter.context);
     const levels = params.get('levels');
     if (levels !== null) this.filter.levels = new Set(levels.split(',').filter((level) => LEVELS.includes(level)));
     byId('filter-input').value = this.filter.text;
@@ -269,11 +283,22 @@ export class LogView {
     this.compileFilter();
   }
 
+  /** Filters by `text`, plainly (not as a regular expression), at once. */
+  setFilterText(text) {
+    clearTimeout(this.filterTimer);
+    this.filter.text = text;
+    this.filter.regex = false;
+    byId('filter-input').value = text;
+    byId('filter-regex').checked = false;
+    this.refilter();
+  }
+
   /** The filter as URL parameters; the defaults are left out. */
   urlParams() {
     const params = {};
     if (this.filter.text) params.filter = this.filter.text;
     if (this.filter.regex) params.regex = '1';
+    if (this.filter.context > 0) params.context = String(this.filter.context);
     if (this.filter.levels.size < LEVELS.length) {
       params.levels = LEVELS.filter((level) => this.filter.levels.has(level)).join(',');
     }
@@ -314,11 +339,7 @@ export class LogView {
     const items = this.store.items;
     // Lines the store let go of need no height any more.
     if (this.geometry.heights.size > items.length) this.geometry.prune(items);
-    const view = [];
-    for (let index = 0; index < items.length; index += 1) {
-      if (this.filter.passes(items[index])) view.push(index);
-    }
-    this.view = view;
+    this.view = this.filter.select(items);
     this.scanned = items.length;
     this.layout();
     this.updateControls();
@@ -471,6 +492,11 @@ export class LogView {
       const key = copy.closest('.log-row').dataset.key;
       const item = this.store.items.find((candidate) => String(candidate.key) === key);
       if (item) copyText(item.message, 'Line text');
+      return;
+    }
+    const property = event.target.closest('.log-data-prop');
+    if (property) {
+      this.setFilterText(property.dataset.filter);
       return;
     }
     const toggle = event.target.closest('.log-data-toggle');

@@ -21,3 +21,17 @@ export function savePref(name, value) {
     // Storage full or disabled: the choice holds until the reload.
   }
 }
+
+/** A stored list of strings (JSON), or [] when there is none or it is damaged. */
+export function loadList(name) {
+  try {
+    const value = JSON.parse(localStorage.getItem(PREFIX + name) ?? '[]');
+    return Array.isArray(value) ? value.filter((item) => typeof item === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function saveList(name, list) {
+  savePref(name, JSON.stringify(list));
+}

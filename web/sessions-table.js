@@ -8,6 +8,7 @@
 import { byId, h } from './dom.js';
 import { ago, clock, exact, parseTime } from './format.js';
 import { loadPref, savePref } from './prefs.js';
+import { MetaColumns, metaValue } from './table-columns.js';
 
 const TABS = ['active', 'ended', 'all'];
 const PAGE_SIZES = ['10', '25', '50', '100'];
@@ -22,6 +23,13 @@ const SORT_VALUES = {
   entries: (s) => s.log.entries,
   status: (s) => s.status,
 };
+
+/** How the column `key` sorts: a fixed column, or `meta:KEY` for metadata. */
+function sortValue(key) {
+  if (!key.startsWith('meta:')) return SORT_VALUES[key];
+  const name = key.slice(5);
+  return (s) => (typeof s.metadata[name] === 'number' ? s.metadata[name] : metaValue(s, name).toLowerCase());
+}
 
 export class SessionsTable {
   /**
@@ -65,9 +73,13 @@ export class SessionsTable {
       this.showTab(tab.dataset.tab);
       tab.focus();
     });
-    for (const th of this.table.querySelectorAll('th[data-sort-key]')) {
-      th.querySelector('button').addEventListener('click', () => this.sortBy(th.dataset.sortKey));
-    }
+    // Delegated: metadata columns come and go.
+    this.table.tHead.addEventListener('click', (event) => {
+      const th = event.target.closest('th[data-sort-key]');
+      if (th && event.target.closest('button')) this.sortBy(th.dataset.sortKey);
+    });
+    this.columns = new MetaColumns({ onChange: () => this.columnsChanged() });
+    this.columnsChanged();
     byId('page-size').addEventListener('change', (event) => {
       this.pageSize = Number(event.target.value);
       savePref('page-size', event.target.value);
@@ -106,6 +118,7 @@ export class SessionsTable {
       createdMs: parseTime(session.created),
       updatedMs: parseTime(session.updated),
     }));
+    this.columns.offer(sessions);
     const ids = new Set(sessions.map((session) => session.id));
     for (const id of this.rows.keys()) {
       if (!ids.has(id)) this.rows.delete(id);
@@ -157,6 +170,18 @@ export class SessionsTable {
       : `Read ${this.picked.size} together`;
   }
 
+  /** Puts the chosen metadata columns in the header; rows are made afresh. */
+  columnsChanged() {
+    const header = this.table.tHead.rows[0];
+    for (const th of header.querySelectorAll('th[data-meta-column]')) th.remove();
+    header.append(...this.columns.headers());
+    this.rows.clear();
+    if (this.sort.key.startsWith('meta:') && !this.columns.keys.includes(this.sort.key.slice(5))) {
+      this.sort = { key: 'created', descending: true };
+    }
+    this.render();
+  }
+
   /** Shows only the sessions that have every word of `query`. */
   setQuery(query) {
     const input = byId('session-search');
@@ -192,7 +217,7 @@ export class SessionsTable {
   /** Sessions of the current tab, in the current order. */
   visible() {
     const shown = this.sessions.filter((s) => (this.tab === 'all' || s.status === this.tab) && this.found(s));
-    const value = SORT_VALUES[this.sort.key];
+    const value = sortValue(this.sort.key);
     const direction = this.sort.descending ? -1 : 1;
     return shown.sort((a, b) => {
       const x = value(a);
@@ -318,7 +343,8 @@ export class SessionsTable {
         })),
         h('td', { class: 'cell-app' }), h('td'), h('td'),
         h('td', { class: 'cell-id', text: session.id.slice(-8), title: session.id }),
-        h('td'), h('td'), h('td', { class: 'numeric' }), h('td'));
+        h('td'), h('td'), h('td', { class: 'numeric' }), h('td'),
+        this.columns.keys.map((key) => h('td', { class: 'cell-meta', data: { metaColumn: key } })));
       this.rows.set(session.id, row);
     }
     row.setAttribute('aria-selected', String(session.id === this.selectedId));
@@ -338,6 +364,10 @@ export class SessionsTable {
     setText(updated, ago(session.updatedMs, now), exact(session.updatedMs));
     setText(entries, session.log.entries.toLocaleString('en-US'),
       session.log.dropped > 0 ? `${session.log.dropped.toLocaleString('en-US')} dropped` : '');
+    for (const cell of row.querySelectorAll('td[data-meta-column]')) {
+      const value = metaValue(session, cell.dataset.metaColumn);
+      setText(cell, value, value);
+    }
     if (status.dataset.key !== session.status) {
       status.dataset.key = session.status;
       status.replaceChildren(h('span', { class: `badge badge-${session.status}`, text: session.status }));
