@@ -110,6 +110,10 @@ test('sessions picked in the table are read together; opening one alone ends the
   await page.locator(`${row(a.id)} [data-testid=merge-check]`).check();
   const open = page.locator('[data-testid=merge-open]');
   assert.ok(await open.isDisabled(), 'one pick is not enough');
+  // Looking at another session on the way keeps the picks.
+  await page.locator(`${row(b.id)} td.cell-app`).click();
+  await page.locator(`${row(b.id)}[aria-selected="true"]`).waitFor();
+  assert.ok(await page.locator(`${row(a.id)} [data-testid=merge-check]`).isChecked(), 'the pick stays');
   await page.locator(`${row(b.id)} [data-testid=merge-check]`).check();
   await open.click();
   await waitForLogCount(page, 3, 3);

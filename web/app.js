@@ -42,7 +42,7 @@ const logView = new LogView({
   },
   onViewChange: () => updateUrl(),
 });
-logView.applyParams(params);
+logView.controls.applyParams(params);
 onMetadataFind((value) => {
   table.setQuery(value);
   updateUrl();
@@ -53,7 +53,7 @@ function urlFor(id, line = null, merged = mergedIds) {
   if (merged) query.set('merge', merged.join(','));
   else if (id) query.set('session', id);
   if (line !== null) query.set('line', String(line));
-  for (const [key, value] of Object.entries({ ...table.urlParams(), ...logView.urlParams() })) {
+  for (const [key, value] of Object.entries({ ...table.urlParams(), ...logView.controls.urlParams() })) {
     query.set(key, value);
   }
   const text = query.toString();
@@ -67,8 +67,11 @@ function updateUrl() {
 /** Selects a session: table row, detail panel, log, URL. */
 function select(id, line = null) {
   if (id === selectedId && line === null && logView.store.sessionId === id && !mergedIds) return;
-  mergedIds = null;
-  table.setPicked([]);
+  if (mergedIds) {
+    // Leaving a merged view; picks made while reading one session stay.
+    mergedIds = null;
+    table.setPicked([]);
+  }
   selectedId = id;
   selectedLine = line;
   table.setSelected(id);

@@ -2,7 +2,7 @@
 // an entry with its link, time, level, message and (expandable) `data`.
 
 import { h } from './dom.js';
-import { exact, logTime, plural } from './format.js';
+import { duration, exact, localDateTime, logTime, parseTime, plural } from './format.js';
 import { dataText } from './log-filter.js';
 
 /**
@@ -77,4 +77,15 @@ export function sourceTag(source, index) {
     text: source.appname,
     title: `${source.appname} · ${source.id}`,
   });
+}
+
+/** `Session ended 2026-11-27 15:04:05.123 · exit code 3 · signal 9 · took 12.3 s`. */
+export function endRowText(session) {
+  const { exit_code: code, signal, duration_ms: took } = session.metadata ?? {};
+  return [
+    `Session ended ${localDateTime(parseTime(session.ended))}`.trim(),
+    Number.isInteger(code) ? `exit code ${code}` : null,
+    Number.isInteger(signal) ? `signal ${signal}` : null,
+    Number.isFinite(took) ? `took ${duration(took)}` : null,
+  ].filter(Boolean).join(' · ');
 }

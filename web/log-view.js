@@ -1,24 +1,21 @@
 // The log viewer: follow mode, scrolling and a virtual list that renders only
 // the rows in sight (plus a margin), so 10,000 lines scroll and filter
 // smoothly. What passes the filter is `log-filter.js`, where rows sit
-// `log-geometry.js`, what a row looks like `log-row.js`.
+// `log-geometry.js`, what a row looks like `log-row.js`, the toolbar and
+// messages `log-controls.js`.
 
 import { byId, copyText } from './dom.js';
-import { duration, localDateTime, parseTime, plural } from './format.js';
-import { loadPref, savePref } from './prefs.js';
+import { LogControls } from './log-controls.js';
 import { download } from './log-download.js';
-import { LEVELS, LogFilter } from './log-filter.js';
+import { LogFilter } from './log-filter.js';
 import { Geometry, ROW } from './log-geometry.js';
-import { logRow } from './log-row.js';
+import { endRowText, logRow } from './log-row.js';
 import { LogStore } from './log-store.js';
 import { MergedStore } from './merged-store.js';
+import { loadPref, savePref } from './prefs.js';
 
 const OVERSCAN = 20;
 const TIME_MODES = ['local', 'utc', 'relative'];
-/** The choices of lines around each match, as index.html offers them. */
-const CONTEXTS = [0, 2, 5, 10];
-/** How long typing pauses before the filter runs over the whole log. */
-const FILTER_DELAY = 120;
 
 export class LogView {
   /**
@@ -44,7 +41,6 @@ export class LogView {
     this.newestFirst = false;
     this.wrap = loadPref('wrap', ['true', 'false'], 'false') === 'true';
     this.timeMode = loadPref('time-mode', TIME_MODES, 'local');
-    byId('time-mode').value = this.timeMode;
     this.filter = new LogFilter();
     this.expanded = new Set();
     this.geometry = new Geometry();
@@ -58,66 +54,18 @@ export class LogView {
     this.noticeText = '';
     /** How the session ended, shown after its last line; '' while active. */
     this.endText = '';
-    this.filterTimer = 0;
     /** Rows drawn last time, by item key, reused while `epoch` holds. */
     this.rowCache = new Map();
     /** Grows whenever what a row shows changes (filter, time mode, ...). */
     this.epoch = 0;
-    this.bindControls();
-    this.updateControls();
-    setInterval(() => {
-      if (this.timeMode === 'relative') this.redraw();
-    }, 1000);
-  }
-
-  bindControls() {
     this.scroller.addEventListener('scroll', () => this.scrolled());
     this.spacer.addEventListener('click', (event) => this.clicked(event));
     new ResizeObserver(() => this.draw()).observe(this.scroller);
-    byId('follow-toggle').addEventListener('click', () => this.setFollow(!this.store.follow));
-    byId('newest-first').addEventListener('click', () => {
-      this.newestFirst = !this.newestFirst;
-      this.layout();
-      this.jumpToLatest();
-    });
-    byId('wrap-toggle').addEventListener('click', () => {
-      this.wrap = !this.wrap;
-      savePref('wrap', String(this.wrap));
-      this.geometry.heights.clear();
-      this.layout();
-      if (this.store.follow && !this.paused) this.scrollToLatest();
-      this.draw();
-      this.updateControls();
-    });
-    byId('time-mode').addEventListener('change', (event) => {
-      this.timeMode = event.target.value;
-      savePref('time-mode', this.timeMode);
-      this.redraw();
-    });
-    // Each keystroke would scan the whole log; wait for a pause in typing.
-    byId('filter-input').addEventListener('input', (event) => {
-      this.filter.text = event.target.value;
-      clearTimeout(this.filterTimer);
-      this.filterTimer = setTimeout(() => this.refilter(), FILTER_DELAY);
-    });
-    byId('filter-context').addEventListener('change', (event) => {
-      this.filter.context = Number(event.target.value);
-      this.refilter();
-    });
-    byId('filter-regex').addEventListener('change', (event) => {
-      this.filter.regex = event.target.checked;
-      this.refilter();
-    });
-    for (const box of document.querySelectorAll('input[data-level]')) {
-      box.addEventListener('change', () => {
-        if (box.checked) this.filter.levels.add(box.dataset.level);
-        else this.filter.levels.delete(box.dataset.level);
-        this.refilter();
-      });
-    }
-    byId('jump-latest').addEventListener('click', () => this.jumpToLatest());
-    byId('download-text').addEventListener('click', () => this.download('text'));
-    byId('download-ndjson').addEventListener('click', () => this.download('ndjson'));
+    this.controls = new LogControls(this);
+    this.controls.update();
+    setInterval(() => {
+      if (this.timeMode === 'relative') this.redraw();
+    }, 1000);
   }
 
   /**
@@ -163,7 +111,7 @@ export class LogView {
     if (this.store !== this.single) return;
     const ended = session?.status === 'ended';
     this.store.setEnded(ended);
-    this.endText = ended ? endText(session) : '';
+    this.endText = ended ? endRowText(session) : '';
     this.updateEnd();
   }
 
@@ -186,11 +134,33 @@ export class LogView {
       this.newCount = 0;
       this.scrollToLatest();
     }
-    this.updateControls();
+    this.controls.update();
   }
 
   toggleFollow() {
     this.setFollow(!this.store.follow);
+  }
+
+  toggleNewestFirst() {
+    this.newestFirst = !this.newestFirst;
+    this.layout();
+    this.jumpToLatest();
+  }
+
+  toggleWrap() {
+    this.wrap = !this.wrap;
+    savePref('wrap', String(this.wrap));
+    this.geometry.heights.clear();
+    this.layout();
+    if (this.store.follow && !this.paused) this.scrollToLatest();
+    this.draw();
+    this.controls.update();
+  }
+
+  setTimeMode(mode) {
+    this.timeMode = mode;
+    savePref('time-mode', mode);
+    this.redraw();
   }
 
   jumpToLatest() {
@@ -199,7 +169,7 @@ export class LogView {
     this.paused = false;
     this.newCount = 0;
     this.scrollToLatest();
-    this.updateControls();
+    this.controls.update();
     this.draw();
   }
 
@@ -208,12 +178,12 @@ export class LogView {
     this.epoch += 1;
     this.paused = true;
     this.revealTarget();
-    this.updateControls();
+    this.controls.update();
   }
 
   status(text) {
     this.statusText = text;
-    this.updateEmpty();
+    this.controls.updateMessages();
   }
 
   /** Whether any line takes more than one row even without wrapping. */
@@ -262,58 +232,12 @@ export class LogView {
     } else if (this.store.follow && !this.paused) {
       this.scrollToLatest();
     }
-    this.updateControls();
+    this.controls.update();
     this.draw();
   }
 
-  /** Takes the filter from a link's `filter`, `regex` and `levels`. */
-  applyParams(params) {
-    this.filter.text = params.get('filter') ?? '';
-    this.filter.regex = params.get('regex') === '1';
-    const context = Number(params.get('context'));
-    if (CONTEXTS.includes(context)) this.filter.context = context;
-    byId('filter-context').value = String(this.filter.context);
-    const levels = params.get('levels');
-    if (levels !== null) this.filter.levels = new Set(levels.split(',').filter((level) => LEVELS.includes(level)));
-    byId('filter-input').value = this.filter.text;
-    byId('filter-regex').checked = this.filter.regex;
-    for (const box of document.querySelectorAll('input[data-level]')) {
-      box.checked = this.filter.levels.has(box.dataset.level);
-    }
-    this.compileFilter();
-  }
-
-  /** Filters by `text`, plainly (not as a regular expression), at once. */
-  setFilterText(text) {
-    clearTimeout(this.filterTimer);
-    this.filter.text = text;
-    this.filter.regex = false;
-    byId('filter-input').value = text;
-    byId('filter-regex').checked = false;
-    this.refilter();
-  }
-
-  /** The filter as URL parameters; the defaults are left out. */
-  urlParams() {
-    const params = {};
-    if (this.filter.text) params.filter = this.filter.text;
-    if (this.filter.regex) params.regex = '1';
-    if (this.filter.context > 0) params.context = String(this.filter.context);
-    if (this.filter.levels.size < LEVELS.length) {
-      params.levels = LEVELS.filter((level) => this.filter.levels.has(level)).join(',');
-    }
-    return params;
-  }
-
-  compileFilter() {
-    this.filter.compile();
-    const input = byId('filter-input');
-    input.classList.toggle('invalid', this.filter.error !== '');
-    input.title = this.filter.error;
-  }
-
   refilter() {
-    this.compileFilter();
+    this.controls.compileFilter();
     this.onViewChange?.();
     this.epoch += 1;
     // At the end before, at the end after. `paused` alone lags behind a
@@ -342,7 +266,7 @@ export class LogView {
     this.view = this.filter.select(items);
     this.scanned = items.length;
     this.layout();
-    this.updateControls();
+    this.controls.update();
   }
 
   /** The item shown at display position `position`. */
@@ -404,7 +328,7 @@ export class LogView {
     } else if (!programmatic && this.store.follow) {
       this.paused = true;
     }
-    this.updateBanner();
+    this.controls.updateBanner();
     this.draw();
   }
 
@@ -461,7 +385,7 @@ export class LogView {
     for (const row of rows) {
       if (row.parentNode !== this.spacer) this.spacer.append(row);
     }
-    this.updateEmpty();
+    this.controls.updateMessages();
     if (this.uniform() || remeasures === 0) return;
     let changed = false;
     for (let i = 0; i < rows.length; i += 1) {
@@ -496,7 +420,7 @@ export class LogView {
     }
     const property = event.target.closest('.log-data-prop');
     if (property) {
-      this.setFilterText(property.dataset.filter);
+      this.controls.setFilterText(property.dataset.filter);
       return;
     }
     const toggle = event.target.closest('.log-data-toggle');
@@ -519,67 +443,9 @@ export class LogView {
     }
   }
 
-  // ---- controls ----
-
-  updateControls() {
-    byId('follow-toggle').setAttribute('aria-pressed', String(this.store.follow));
-    byId('newest-first').setAttribute('aria-pressed', String(this.newestFirst));
-    byId('wrap-toggle').setAttribute('aria-pressed', String(this.wrap));
-    const shown = this.view.reduce((sum, index) => sum + (this.store.items[index].gap === undefined ? 1 : 0), 0);
-    const total = this.store.entryCount;
-    byId('log-count').textContent = shown === total
-      ? plural(total, 'line')
-      : `${shown.toLocaleString('en-US')} of ${plural(total, 'line')}`;
-    this.updateBanner();
-  }
-
-  updateBanner() {
-    const show = this.store.follow && this.paused && this.store.entryCount > 0;
-    byId('paused-banner').hidden = !show;
-    const follow = byId('follow-toggle');
-    follow.dataset.paused = String(show);
-    follow.title = show ? 'Following, paused while you read older lines (f)' : 'Follow new lines (f)';
-    byId('paused-text').textContent = this.newCount > 0
-      ? `Paused · ${this.newCount.toLocaleString('en-US')} new`
-      : 'Paused';
-  }
-
-  /**
-   * Says what there is to say: over the empty log when there are no lines,
-   * else in the notice strip above them, never over lines being read.
-   */
-  updateEmpty() {
-    let empty = '';
-    if (this.view.length === 0) {
-      empty = this.statusText;
-      if (!empty && !this.store.sessionId) empty = 'Select a session to see its log.';
-      else if (!empty && !this.store.loaded) empty = 'Loading…';
-      else if (!empty && this.store.entryCount > 0) empty = 'No line matches the filter.';
-      else if (!empty) empty = this.store.follow && !this.store.ended ? 'No lines yet · waiting for the first one' : 'No lines.';
-    }
-    const emptyElement = byId('log-empty');
-    emptyElement.textContent = empty;
-    emptyElement.hidden = empty === '';
-    const notice = [this.view.length > 0 ? this.statusText : '', this.noticeText].filter(Boolean).join(' ');
-    const noticeElement = byId('log-notice');
-    if (noticeElement.textContent !== notice) noticeElement.textContent = notice;
-    noticeElement.hidden = notice === '';
-  }
-
   download(format) {
     const items = [];
     for (let position = 0; position < this.view.length; position += 1) items.push(this.itemAt(position));
     download(items, format, this.store.sessionId ?? 'log', this.store === this.merged ? this.merged.sources : []);
   }
-}
-
-/** `Session ended 2026-11-27 15:04:05.123 · exit code 3 · signal 9 · took 12.3 s`. */
-function endText(session) {
-  const { exit_code: code, signal, duration_ms: took } = session.metadata ?? {};
-  return [
-    `Session ended ${localDateTime(parseTime(session.ended))}`.trim(),
-    Number.isInteger(code) ? `exit code ${code}` : null,
-    Number.isInteger(signal) ? `signal ${signal}` : null,
-    Number.isFinite(took) ? `took ${duration(took)}` : null,
-  ].filter(Boolean).join(' · ');
 }
