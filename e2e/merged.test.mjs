@@ -129,3 +129,17 @@ test('sessions picked in the table are read together; opening one alone ends the
   assert.equal(await page.locator('.log-row .log-source').count(), 0, 'a single log has no tags');
   await assertClean(env);
 });
+
+test('a merged link naming a forgotten session shows the others and says so', async (t) => {
+  const env = await setup(t, { allowConsole: [/status of 404/] });
+  const { server, page } = env;
+  const a = await createSession(server, { appname: 'kept' });
+  await appendLines(server, a.id, ['still here']);
+  const gone = 'ffffffffffffffffffffffff';
+  await openDashboard(page, server, `?merge=${a.id},${gone}`);
+  await waitForLogCount(page, 1, 1);
+  const notice = page.locator('[data-testid=log-notice]');
+  await notice.waitFor({ state: 'visible' });
+  assert.match(await notice.textContent(), /not found|does not exist|no session/i);
+  await assertClean(env);
+});

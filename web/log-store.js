@@ -58,6 +58,8 @@ export class LogStore {
     this.loaded = false;
     /** Whether the last read reached the end of the log. */
     this.caughtUp = false;
+    /** Whether the log cannot be read at all (no such session). */
+    this.failed = false;
     this.controller = null;
     this.resume = null;
     this.trimmed = false;
@@ -76,6 +78,7 @@ export class LogStore {
     this.ended = false;
     this.loaded = false;
     this.caughtUp = false;
+    this.failed = false;
     this.onChange({ appended: 0, reset: true });
     if (sessionId) this.run(sessionId, this.controller.signal);
   }
@@ -112,6 +115,8 @@ export class LogStore {
       } catch (error) {
         if (signal.aborted) return;
         if (error.status === 404 || error.status === 400) {
+          // Nothing to read, ever: as loaded as it will be.
+          this.failed = true;
           this.onStatus(error.message);
           return;
         }

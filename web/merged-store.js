@@ -30,12 +30,13 @@ export class MergedStore {
     return this.children.reduce((sum, child) => sum + child.entryCount, 0);
   }
 
+  /** Every log has its first page, or cannot be read at all. */
   get loaded() {
-    return this.children.length > 0 && this.children.every((child) => child.loaded);
+    return this.children.length > 0 && this.children.every((child) => child.loaded || child.failed);
   }
 
   get caughtUp() {
-    return this.children.every((child) => child.caughtUp);
+    return this.children.every((child) => child.caughtUp || child.failed);
   }
 
   get ended() {
@@ -78,6 +79,8 @@ export class MergedStore {
   childStatus(index, text) {
     this.statuses[index] = text ? `${this.sources[index].appname}: ${text}` : '';
     this.onStatus(this.statuses.filter(Boolean).join(' · '));
+    // A log that cannot be read must not hold the others back.
+    if (this.children[index]?.failed) this.childChanged(index, { reset: true });
   }
 
   childChanged(index, { reset, live = false }) {
