@@ -114,6 +114,12 @@ test('sessions picked in the table are read together; opening one alone ends the
   await page.locator(`${row(b.id)} td.cell-app`).click();
   await page.locator(`${row(b.id)}[aria-selected="true"]`).waitFor();
   assert.ok(await page.locator(`${row(a.id)} [data-testid=merge-check]`).isChecked(), 'the pick stays');
+  // x on a focused row picks it, like its checkbox.
+  await page.locator(row(b.id)).focus();
+  await page.keyboard.press('x');
+  assert.ok(await page.locator(`${row(b.id)} [data-testid=merge-check]`).isChecked(), 'x picks the focused row');
+  await page.keyboard.press('x');
+  assert.ok(!(await page.locator(`${row(b.id)} [data-testid=merge-check]`).isChecked()), 'x again drops it');
   await page.locator(`${row(b.id)} [data-testid=merge-check]`).check();
   await open.click();
   await waitForLogCount(page, 3, 3);
