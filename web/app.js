@@ -1,9 +1,9 @@
 // The dashboard: wires the live session list, the sessions table, the detail
 // panel and the log viewer together, keeps the view in the URL
 // (?session=ID&line=SEQ or ?merge=ID,ID,... for several sessions read
-// together, the session search `q`, the log's `filter`, `regex` and
-// `levels`) so a link opens the same view, and handles the keyboard and the
-// theme.
+// together, the session search `q`, the log's `filter`, `regex`, `context`
+// and `levels`) so a link opens the same view, and handles the keyboard and
+// the theme.
 
 import { onMetadataFind, renderDetail, renderMerged } from './detail.js';
 import { byId } from './dom.js';
