@@ -9,6 +9,7 @@ import {
   appendLines,
   assertClean,
   createSession,
+  endSession,
   logAtBottom,
   openDashboard,
   screenshot,
@@ -190,5 +191,245 @@ test('entries dropped by the server show as a gap', async (t) => {
   const gapBox = await gap.boundingBox();
   const firstBox = await page.locator(logRow(151)).boundingBox();
   assert.ok(gapBox.y < firstBox.y, 'the gap comes before line 151');
+  await assertClean(env);
+});
+
+test('a multi-line message takes the room of its lines when wrap is off', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'stack-trace' });
+  await appendEntries(server, id, [
+    { message: 'before the crash', level: 'info' },
+    {
+      message: 'Unhandled exception: access violation\n  at Engine::Tick (Engine.cpp:120)\n  at main (Main.cpp:12)',
+      level: 'error',
+    },
+    { message: 'after one', level: 'info' },
+    { message: 'after two', level: 'info' },
+  ]);
+  await openLog(page, server, id, 4);
+  assert.equal(await page.locator('[data-testid=wrap-toggle]').getAttribute('aria-pressed'), 'false');
+  const boxes = [];
+  for (const seq of [1, 2, 3, 4]) boxes.push(await page.locator(logRow(seq)).boundingBox());
+  assert.ok(boxes[1].height >= boxes[0].height * 2.5, `the three-line row is ${boxes[1].height} px high`);
+  for (let i = 1; i < boxes.length; i += 1) {
+    assert.ok(boxes[i].y >= boxes[i - 1].y + boxes[i - 1].height - 1, `row ${i + 1} does not overlap row ${i}`);
+  }
+  const message = await page.locator(`${logRow(2)} .log-message`).boundingBox();
+  assert.ok(message.y + message.height <= boxes[2].y + 1, 'the last line of the trace is above the next row');
+  await screenshot(page, 'log-multiline.png');
+  await assertClean(env);
+});
+
+test('the pause banner counts only lines that arrived while paused', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'counter' });
+  await appendLines(server, id, lines(300));
+  const banner = page.locator('[data-testid=paused-banner]');
+
+  // Scrolling up with nothing new says "Paused", not "0 new".
+  await openLog(page, server, id, 300);
+  await page.locator('[data-testid=log-scroll]').hover();
+  await page.mouse.wheel(0, -1500);
+  await banner.waitFor({ state: 'visible', timeout: 2_000 });
+  assert.doesNotMatch(await banner.textContent(), /\bnew\b/);
+
+  // A deep link pauses on its line; the lines loaded with it are not new.
+  await openDashboard(page, server, `?session=${id}&line=7`);
+  await page.locator(`${logRow(7)}.log-row--target`).waitFor();
+  await banner.waitFor({ state: 'visible' });
+  assert.doesNotMatch(await banner.textContent(), /\bnew\b/, 'nothing new yet');
+  await appendLines(server, id, ['later one', 'later two']);
+  let text;
+  await waitUntil(async () => /Paused\D*2 new/.test((text = await banner.textContent())), {
+    timeout: 2_000,
+    message: () => `the banner to count 2 new lines (it says "${text}")`,
+  });
+  await assertClean(env);
+});
+
+test('the text filter finds values that are only in data', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'data-filter' });
+  await appendEntries(server, id, [
+    { message: 'build step finished', level: 'info', data: { artifact: 'LyraGame-Win64-Shipping.exe', ms: 812 } },
+    { message: 'another step', level: 'info', data: { artifact: 'LyraServer.pak' } },
+    { message: 'no data here', level: 'info' },
+  ]);
+  await openLog(page, server, id, 3);
+  await page.locator('[data-testid=filter-input]').fill('shipping.EXE');
+  await waitForLogCount(page, 1, 3);
+  await waitForRows(page, [1]);
+  assert.deepEqual(await page.$$eval('.log-row .log-data-toggle mark', (found) => found.map((m) => m.textContent)),
+    ['Shipping.exe'], 'the match in data is marked');
+  await page.locator('[data-testid=filter-regex]').check();
+  await page.locator('[data-testid=filter-input]').fill('"artifact":"Lyra(Game|Server)');
+  await waitForLogCount(page, 2, 3);
+  await assertClean(env);
+});
+
+test('a link to a line the server no longer keeps says so', async (t) => {
+  const env = await setup(t, { serverArgs: ['--max-log-entries', '50'] });
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'evicted' });
+  await appendLines(server, id, lines(200));
+  await openDashboard(page, server, `?session=${id}&line=7`);
+  const notice = page.locator('[data-testid=log-notice]');
+  await notice.waitFor({ state: 'visible' });
+  assert.match(await notice.textContent(), /line 7\b.*no longer kept/i);
+  assert.match(await notice.textContent(), /\b151\b/, 'it names the oldest line kept');
+  // The view opens where the kept lines begin, after the gap.
+  await page.locator('[data-testid=log-scroll] [data-testid=log-gap]').waitFor();
+  await page.locator(logRow(151)).waitFor();
+  await assertClean(env);
+});
+
+test('waits for a stopped log leave no abort listeners behind', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  await page.addInitScript(() => {
+    // Abort listeners added and not removed (fired `once` listeners of a
+    // signal that never aborts stay registered).
+    window.__abortListeners = 0;
+    const add = AbortSignal.prototype.addEventListener;
+    const remove = AbortSignal.prototype.removeEventListener;
+    AbortSignal.prototype.addEventListener = function (type, ...rest) {
+      if (type === 'abort') window.__abortListeners += 1;
+      return add.call(this, type, ...rest);
+    };
+    AbortSignal.prototype.removeEventListener = function (type, ...rest) {
+      if (type === 'abort') window.__abortListeners -= 1;
+      return remove.call(this, type, ...rest);
+    };
+  });
+  const { id } = await createSession(server, { appname: 'ended-log' });
+  await appendLines(server, id, lines(10));
+  await endSession(server, id);
+  await openLog(page, server, id, 10);
+  const follow = page.locator('[data-testid=follow-toggle]');
+  await page.evaluate(() => document.activeElement?.blur());
+  for (let i = 0; i < 20; i += 1) {
+    const before = await follow.getAttribute('aria-pressed');
+    await page.keyboard.press('f');
+    await waitUntil(async () => (await follow.getAttribute('aria-pressed')) !== before, { message: 'f to toggle follow' });
+  }
+  await page.waitForTimeout(300);
+  const left = await page.evaluate(() => window.__abortListeners);
+  assert.ok(left <= 2, `${left} abort listeners are still registered`);
+  await assertClean(env);
+});
+
+test('the filter, regex and levels are in the URL, and a link restores them', async (t) => {
+  const env = await setup(t);
+  const { server, page, browser } = env;
+  const { id } = await createSession(server, { appname: 'url-filter' });
+  await appendEntries(server, id, [
+    { message: 'needle one', level: 'debug' },
+    { message: 'needle two', level: 'info' },
+    { message: 'hay', level: 'warn' },
+    { message: 'needle three', level: 'error' },
+  ]);
+  await openLog(page, server, id, 4);
+  await page.locator('[data-testid=filter-input]').fill('needle t[wh]');
+  await page.locator('[data-testid=filter-regex]').check();
+  await page.locator('[data-testid=level-error]').uncheck();
+  await waitForLogCount(page, 1, 4);
+  let url;
+  await waitUntil(() => {
+    url = new URL(page.url());
+    return url.searchParams.get('filter') === 'needle t[wh]' && url.searchParams.get('regex') === '1'
+      && url.searchParams.get('levels') === 'debug,info,warn';
+  }, { message: () => `the filters in the URL (${url})` });
+
+  const second = await browser.newPage();
+  await second.goto(url.href);
+  await second.locator('.log-row[data-seq="2"]').waitFor();
+  assert.equal(await second.locator('[data-testid=filter-input]').inputValue(), 'needle t[wh]');
+  assert.ok(await second.locator('[data-testid=filter-regex]').isChecked());
+  assert.ok(!(await second.locator('[data-testid=level-error]').isChecked()));
+  await waitForLogCount(second, 1, 4);
+  // A line's link carries the view along.
+  const href = new URL(await second.locator('.log-row[data-seq="2"] a.log-link').getAttribute('href'), url).searchParams;
+  assert.equal(href.get('filter'), 'needle t[wh]');
+  assert.equal(href.get('line'), '2');
+  await assertClean(env);
+});
+
+test('a line\'s text can be copied', async (t) => {
+  const env = await setup(t);
+  const { server, page, browser } = env;
+  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
+  const { id } = await createSession(server, { appname: 'copy-line' });
+  const trace = 'Assertion failed: ptr != nullptr\n  at Renderer::Draw (Renderer.cpp:88)';
+  await appendEntries(server, id, [{ message: 'first', level: 'info' }, { message: trace, level: 'error' }]);
+  await openLog(page, server, id, 2);
+  await page.locator(logRow(2)).hover();
+  const copy = page.locator(`${logRow(2)} [data-testid=copy-line]`);
+  assert.equal(await copy.getAttribute('aria-label'), 'Copy the text of line 2');
+  await copy.click();
+  const copied = await waitUntil(() => page.evaluate(() => navigator.clipboard.readText()), {
+    message: 'the clipboard to hold the line',
+  });
+  assert.equal(copied, trace);
+  await assertClean(env);
+});
+
+test('an ended session shows its end, with the exit code zen run recorded, as the last row', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, {
+    appname: 'zen-run', metadata: { exit_code: 3, signal: 9, duration_ms: 12_345 },
+  });
+  await appendLines(server, id, lines(30));
+  await openLog(page, server, id, 30);
+  const marker = page.locator('[data-testid=log-end]');
+  assert.ok(await marker.isHidden(), 'an active session has no end row');
+  await endSession(server, id);
+  await marker.waitFor({ state: 'visible', timeout: 3_000 });
+  const text = await marker.textContent();
+  assert.match(text, /Session ended/);
+  assert.match(text, /exit code 3/);
+  assert.match(text, /signal 9/);
+  assert.match(text, /12\.3 s/);
+  const last = await page.locator(logRow(30)).boundingBox();
+  const box = await marker.boundingBox();
+  assert.ok(box.y >= last.y + last.height - 1, 'the end comes after the last line');
+  await waitUntil(() => logAtBottom(page), { message: 'a follower to see the end' });
+
+  // Newest first, it is on top.
+  await page.locator('[data-testid=newest-first]').click();
+  await waitUntil(async () => {
+    const top = await page.locator(logRow(30)).boundingBox();
+    const end = await marker.boundingBox();
+    return top && end && end.y + end.height <= top.y + 1;
+  }, { message: 'the end above the newest line' });
+  await screenshot(page, 'log-ended.png');
+  await assertClean(env);
+});
+
+test('context shows the lines around each match', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'context' });
+  await appendLines(server, id, lines(60, (i) => (i % 10 === 0 ? `found the needle ${i / 10}` : `hay ${i}`)));
+  await openLog(page, server, id, 60);
+  await page.locator('[data-testid=filter-input]').fill('needle');
+  await waitForLogCount(page, 6, 60);
+  await page.locator('[data-testid=filter-context]').selectOption('2');
+  const expected = [10, 20, 30, 40, 50].flatMap((n) => [n - 2, n - 1, n, n + 1, n + 2]).concat([58, 59, 60]);
+  await waitForLogCount(page, expected.length, 60);
+  await page.$eval('[data-testid=log-scroll]', (el) => {
+    el.scrollTop = 0;
+  });
+  await waitForRows(page, expected);
+  const context = await page.$$eval('.log-row.log-row--context', (found) => found.map((r) => Number(r.dataset.seq)));
+  assert.deepEqual(context.sort((a, b) => a - b), expected.filter((n) => n % 10 !== 0), 'only the neighbours are context');
+  assert.equal(new URL(page.url()).searchParams.get('context'), '2');
+  // A line arriving after a match joins as its context.
+  await appendLines(server, id, ['hay 61']);
+  await waitForLogCount(page, expected.length + 1, 61);
+  await screenshot(page, 'log-context.png');
   await assertClean(env);
 });

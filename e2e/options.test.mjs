@@ -142,3 +142,69 @@ test('downloads hold the filtered view as text and NDJSON', async (t) => {
   assert.deepEqual(records[1].data, { file: 'Main.cpp', line: 42, nested: { ok: true } });
   await assertClean(env);
 });
+
+test('turning wrap on while following stays at the end', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'wrap-follow' });
+  await appendEntries(server, id, Array.from({ length: 200 }, (_, i) => ({
+    message: i % 2 === 0 ? `${i + 1} ${LONG}` : `short ${i + 1}`,
+    level: 'info',
+  })));
+  await openDashboard(page, server, `?session=${id}`);
+  await page.locator(row(200)).waitFor();
+  const atEnd = () => page.$eval('[data-testid=log-scroll]', (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 4);
+  await waitUntil(atEnd, { message: 'a followed log to start at its end' });
+
+  await page.locator('[data-testid=wrap-toggle]').click();
+  await waitUntil(async () => page.$$eval('.log-row', (rows) => rows.some((r) => r.offsetHeight > 44)), {
+    message: 'the long lines to wrap',
+  });
+  await waitUntil(atEnd, { message: 'the view to be at the end after wrapping' });
+  assert.equal(await page.locator('[data-testid=follow-toggle]').getAttribute('aria-pressed'), 'true');
+  assert.ok(await page.locator('[data-testid=paused-banner]').isHidden(), 'no pause banner');
+  await appendEntries(server, id, [{ message: `201 ${LONG}`, level: 'info' }]);
+  await page.locator(row(201)).waitFor();
+  await waitUntil(atEnd, { message: 'a new wrapped line to be followed' });
+  await assertClean(env);
+});
+
+test('wrap, rows per page, the tab and the time format survive a reload', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await logSession(server);
+  await openDashboard(page, server, `?session=${id}`);
+  await page.locator(row(5)).waitFor();
+  await page.locator('[data-testid=wrap-toggle]').click();
+  await page.locator('[data-testid=time-mode]').selectOption('utc');
+  await page.locator('[data-testid=page-size]').selectOption('50');
+  await page.locator('[data-testid=tab-all]').click();
+
+  await page.reload();
+  await page.locator('[data-testid=conn-status][data-state=open]').waitFor();
+  await page.locator(row(5)).waitFor();
+  assert.equal(await page.locator('[data-testid=wrap-toggle]').getAttribute('aria-pressed'), 'true');
+  assert.equal(await page.locator('[data-testid=time-mode]').inputValue(), 'utc');
+  assert.equal(await page.locator('[data-testid=page-size]').inputValue(), '50');
+  assert.equal(await page.locator('[data-testid=tab-all]').getAttribute('aria-selected'), 'true');
+  await waitUntil(async () => (await page.locator(`${row(2)}`).boundingBox()).height > 30, {
+    message: 'the long line to be wrapped after the reload',
+  });
+  await assertClean(env);
+});
+
+test('a data property filters the log by it', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await logSession(server);
+  await appendEntries(server, id, [{ message: 'other file', level: 'info', data: { file: 'Other.cpp' } }]);
+  await openDashboard(page, server, `?session=${id}`);
+  await page.locator(row(6)).waitFor();
+  await page.locator(`${row(3)} button.log-data-toggle`).click();
+  const property = page.locator(`${row(3)} [data-testid=data-filter]`, { hasText: 'file' });
+  await property.click();
+  assert.equal(await page.locator('[data-testid=filter-input]').inputValue(), '"file":"Main.cpp"');
+  await waitForLogCount(page, 1, 6);
+  assert.equal(new URL(page.url()).searchParams.get('filter'), '"file":"Main.cpp"');
+  await assertClean(env);
+});

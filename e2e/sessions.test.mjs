@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import {
   appendLines,
   assertClean,
+  axeFindings,
   createSession,
   endSession,
   listSessions,
@@ -185,6 +186,10 @@ test('pagination pages through 60 sessions', async (t) => {
   };
 
   assert.equal(await page.locator('[data-testid=page-size]').inputValue(), '25');
+  // The server's own session is selected, and it is the oldest: the last page.
+  await pageShows('51–60 of 60', 10);
+  await prev.click();
+  await prev.click();
   const first = await pageShows('1–25 of 60', 25);
   assert.ok(await prev.isDisabled(), 'prev is disabled on the first page');
   assert.ok(await next.isEnabled());
@@ -264,5 +269,138 @@ test('the detail panel shows the properties and metadata sent', async (t) => {
     message: 'the clipboard to hold the id',
   });
   assert.equal(copied, session.id);
+  await assertClean(env);
+});
+
+test('the page holding the selected session is the one shown', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  // The server's session is the oldest: sorted newest first, it is on page 2.
+  for (let i = 0; i < 30; i += 1) {
+    await createSession(server, { appname: `paged-${String(i + 1).padStart(2, '0')}`, mode: 'bulk' });
+  }
+  const own = await serverSessionId(server);
+  await openDashboard(page, server);
+  await page.locator(`${row(own)}[aria-selected="true"]`).waitFor();
+  assert.match((await page.locator('[data-testid=page-info]').textContent()).replace(/\s+/g, ' '), /^26\D+31 of 31$/);
+
+  // Paging away from the selection is the user's choice, and stays.
+  await page.locator('[data-testid=page-prev]').click();
+  await createSession(server, { appname: 'paged-late', mode: 'bulk' });
+  await waitUntil(async () => /of 32$/.test(await page.locator('[data-testid=page-info]').textContent()), {
+    message: 'the new session to be counted',
+  });
+  assert.match(await page.locator('[data-testid=page-info]').textContent(), /^1\D+25 of 32$/);
+  await assertClean(env);
+});
+
+test('live updates leave the detail panel and the table rows alone', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const session = await createSession(server, { appname: 'steady', metadata: { branch: 'release/5.4-hotfix' } });
+  await openDashboard(page, server, `?session=${session.id}`);
+  const value = page.locator('[data-testid=detail] [data-meta-key="branch"] .meta-value');
+  await value.waitFor();
+  // The user selects the branch to copy it, and marks the row elements.
+  await value.evaluate((el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+  });
+  await page.$$eval('[data-testid=sessions-table] tbody tr', (rows) => rows.forEach((r) => { r.__e2eKept = true; }));
+  const entries = page.locator('[data-testid=detail] [data-field="entries"]');
+  for (let i = 1; i <= 3; i += 1) {
+    await appendLines(server, session.id, [`push ${i}`]);
+    await waitUntil(async () => (await entries.textContent()).trim() === String(i), { message: `${i} entries shown` });
+  }
+  await page.waitForTimeout(1_500); // past the once-a-second refresh of relative times
+  assert.equal(await page.evaluate(() => getSelection().toString()), 'release/5.4-hotfix', 'the selection survives');
+  assert.ok(await page.$eval(row(session.id), (r) => r.__e2eKept === true), 'the row was not rebuilt');
+  await assertClean(env);
+});
+
+test('the search box finds sessions by app, mode, job, id and metadata, with the query in the URL', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const editor = await createSession(server, {
+    appname: 'UnrealEditor', mode: 'interactive', metadata: { project: 'Lyra', platform: 'Win64', user: 'ana' },
+  });
+  const agent = await createSession(server, {
+    appname: 'BuildAgent', mode: 'ci', jobid: 'job-20412', metadata: { platform: 'Linux', branch: 'main' },
+  });
+  const cook = await createSession(server, { appname: 'cook', mode: 'cook', metadata: { project: 'Fortnite' } });
+  await openDashboard(page, server);
+  const search = page.locator('[data-testid=session-search]');
+  const shows = async (query, ids) => {
+    await search.fill(query);
+    let shown;
+    await waitUntil(async () => JSON.stringify((shown = await tableIds(page)).sort()) === JSON.stringify([...ids].sort()), {
+      message: () => `"${query}" to show ${ids} (shown: ${shown})`,
+    });
+  };
+  await shows('lyra', [editor.id]);
+  await waitUntil(async () => new URL(page.url()).searchParams.get('q') === 'lyra', { message: 'the query in the URL' });
+  await shows('JOB-20412', [agent.id]);
+  await shows('win64 unreal', [editor.id]);
+  await shows('platform', []); // keys are not values
+  await shows(cook.id.slice(-10), [cook.id]);
+  await shows('', (await listSessions(server, 'active')).map((s) => s.id));
+
+  // A link with a query opens with it.
+  await openDashboard(page, server, '?q=linux');
+  assert.equal(await search.inputValue(), 'linux');
+  await waitUntil(async () => JSON.stringify(await tableIds(page)) === JSON.stringify([agent.id]), {
+    message: 'only the Linux agent',
+  });
+  await assertClean(env);
+});
+
+test('a metadata value in the detail panel finds the sessions that share it', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const a = await createSession(server, { appname: 'editor', metadata: { branch: 'release/5.4', platform: 'Win64' } });
+  const b = await createSession(server, { appname: 'agent', metadata: { branch: 'release/5.4' } });
+  await createSession(server, { appname: 'other', metadata: { branch: 'main' } });
+  await openDashboard(page, server, `?session=${a.id}`);
+  const find = page.locator('[data-testid=detail] [data-meta-key="branch"] [data-testid=meta-find]');
+  assert.equal(await find.getAttribute('aria-label'), 'Find the sessions whose metadata has release/5.4');
+  await find.click();
+  assert.equal(await page.locator('[data-testid=session-search]').inputValue(), 'release/5.4');
+  await waitUntil(async () => JSON.stringify((await tableIds(page)).sort()) === JSON.stringify([a.id, b.id].sort()), {
+    message: 'the two sessions on release/5.4',
+  });
+  assert.equal(new URL(page.url()).searchParams.get('q'), 'release/5.4');
+  await assertClean(env);
+});
+
+test('chosen metadata keys show as columns that sort and stay after a reload', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const specs = [['Lyra', 'Win64'], ['Fortnite', 'Linux'], ['Avalon', 'Mac']];
+  const ids = [];
+  for (const [project, platform] of specs) {
+    ids.push((await createSession(server, { appname: `editor-${project}`, metadata: { project, platform } })).id);
+  }
+  await openDashboard(page, server);
+  await page.locator('[data-testid=columns-toggle]').click();
+  await page.locator('[data-testid=column-project]').check();
+  const header = page.locator('[data-testid=sessions-table] th[data-sort-key="meta:project"]');
+  await header.waitFor();
+  const projects = () => page.$$eval('[data-testid=sessions-table] tbody tr', (rows) =>
+    rows.map((r) => r.querySelector('td[data-meta-column="project"]')?.textContent ?? ''));
+  await header.click();
+  await waitUntil(async () => (await header.getAttribute('aria-sort')) === 'ascending', { message: 'sorted by project' });
+  assert.deepEqual((await projects()).filter(Boolean), ['Avalon', 'Fortnite', 'Lyra']);
+  await header.click();
+  assert.deepEqual((await projects()).filter(Boolean), ['Lyra', 'Fortnite', 'Avalon']);
+
+  await page.reload();
+  await page.locator('[data-testid=conn-status][data-state=open]').waitFor();
+  await header.waitFor();
+  await page.locator(`[data-testid=sessions-table] tbody tr[data-session-id="${ids[0]}"] td[data-meta-column="project"]`, {
+    hasText: 'Lyra',
+  }).waitFor();
+  assert.deepEqual(await axeFindings(page), []);
   await assertClean(env);
 });

@@ -10,7 +10,7 @@
 // tested without rebuilding.
 
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -412,3 +412,19 @@ export function paintedBackground(page, selector) {
       : 'rgb(255, 255, 255)';
   });
 }
+
+/**
+ * Runs axe-core (from e2e/node_modules) in the page and resolves to its
+ * serious and critical findings, each as one readable line. The script is
+ * evaluated through the DevTools protocol, which the page's CSP does not
+ * govern, so the page stays as strict as it is served.
+ */
+export async function axeFindings(page) {
+  axeSource ??= await readFile(path.join(repoRoot, 'e2e', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')})`);
+}
+let axeSource = null;

@@ -46,17 +46,29 @@ export function hasToken() {
   return token !== '';
 }
 
-/** Shows the token dialog (once, however many requests are waiting); says so
- * when a token was given before and refused. */
+/**
+ * Shows the token dialog (once, however many requests are waiting); says so
+ * when a token was given before and refused. Settles when the dialog closes:
+ * with a token it resolves, dismissed (Escape) it rejects with a 401, so
+ * every waiting request fails now and asks again on its next attempt.
+ */
 export function askForToken() {
-  asking ??= new Promise((resolve) => {
+  asking ??= new Promise((resolve, reject) => {
     const dialog = byId('token-dialog');
     const input = byId('token-input');
-    byId('token-form').addEventListener('submit', () => {
+    const form = byId('token-form');
+    let given = false;
+    const submitted = () => {
       token = input.value.trim();
       sessionStorage.setItem(TOKEN_KEY, token);
+      given = true;
+    };
+    form.addEventListener('submit', submitted, { once: true });
+    dialog.addEventListener('close', () => {
+      form.removeEventListener('submit', submitted);
       asking = null;
-      resolve();
+      if (given) resolve();
+      else reject(new ApiError(401, 'This server needs a token, and none was given'));
     }, { once: true });
     byId('token-error').hidden = token === '';
     input.value = '';

@@ -50,3 +50,44 @@ export async function copyText(text, what) {
     toast(`Could not copy the ${what.toLowerCase()}`);
   }
 }
+
+/**
+ * Gives `parent` the children `nodes`. When they have the shape of what is
+ * there (same elements, same nesting), only differing text and attributes
+ * are written, so the user's text selection and focus survive an update;
+ * otherwise the children are replaced. Listeners are not compared: callers
+ * replace (`replace = true`) when those would differ.
+ */
+export function patchChildren(parent, nodes, replace = false) {
+  const next = nodes.flat().filter((node) => node !== null && node !== undefined && node !== false);
+  const current = [...parent.childNodes];
+  if (replace || current.length !== next.length || current.some((node, i) => !sameShape(node, next[i]))) {
+    parent.replaceChildren(...next);
+    return;
+  }
+  current.forEach((node, i) => patch(node, next[i]));
+}
+
+function sameShape(a, b) {
+  if (a.nodeType !== b.nodeType || a.nodeName !== b.nodeName) return false;
+  if (a.childNodes.length !== b.childNodes.length) return false;
+  for (let i = 0; i < a.childNodes.length; i += 1) {
+    if (!sameShape(a.childNodes[i], b.childNodes[i])) return false;
+  }
+  return true;
+}
+
+function patch(current, next) {
+  if (current.nodeType === Node.TEXT_NODE) {
+    if (current.data !== next.data) current.data = next.data;
+    return;
+  }
+  if (current.nodeType !== Node.ELEMENT_NODE) return;
+  for (const { name, value } of next.attributes) {
+    if (current.getAttribute(name) !== value) current.setAttribute(name, value);
+  }
+  for (const { name } of [...current.attributes]) {
+    if (!next.hasAttribute(name)) current.removeAttribute(name);
+  }
+  current.childNodes.forEach((child, i) => patch(child, next.childNodes[i]));
+}

@@ -10,10 +10,37 @@ const PAGE = 10_000;
 /** Lines kept in the page at most; older ones give way, counted in a gap. */
 const MAX_ITEMS = 50_000;
 
-const sleep = (ms, signal) => new Promise((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+/**
+ * Resolves when `register(done)` calls `done` or `signal` aborts, whichever
+ * comes first, and leaves no listener on the signal: a page that follows a
+ * log for a day waits thousands of times on the same signal. `register` may
+ * return a function that undoes what it set up (a timer).
+ */
+const until = (signal, register) => new Promise((resolve) => {
+  if (signal.aborted) {
+    resolve();
+    return;
+  }
+  let undo = null;
+  const done = () => {
+    signal.removeEventListener('abort', done);
+    undo?.();
+    resolve();
+  };
+  signal.addEventListener('abort', done, { once: true });
+  undo = register(done) ?? null;
 });
+
+const sleep = (ms, signal) => until(signal, (done) => {
+  const timer = setTimeout(done, ms);
+  return () => clearTimeout(timer);
+});
+
+function lineCount(message) {
+  let count = 1;
+  for (let at = message.indexOf('\n'); at >= 0; at = message.indexOf('\n', at + 1)) count += 1;
+  return count;
+}
 
 export class LogStore {
   /**
@@ -29,9 +56,15 @@ export class LogStore {
     this.follow = true;
     this.ended = false;
     this.loaded = false;
+    /** Whether the last read reached the end of the log. */
+    this.caughtUp = false;
+    /** Whether the log cannot be read at all (no such session). */
+    this.failed = false;
     this.controller = null;
     this.resume = null;
     this.trimmed = false;
+    /** Whether a message of several lines was read. */
+    this.multiline = false;
   }
 
   /** Starts over with `sessionId`'s log. */
@@ -41,8 +74,11 @@ export class LogStore {
     this.sessionId = sessionId;
     this.items = [];
     this.entryCount = 0;
+    this.multiline = false;
     this.ended = false;
     this.loaded = false;
+    this.caughtUp = false;
+    this.failed = false;
     this.onChange({ appended: 0, reset: true });
     if (sessionId) this.run(sessionId, this.controller.signal);
   }
@@ -67,10 +103,8 @@ export class LogStore {
     while (!signal.aborted) {
       if (caughtUp && (!this.follow || this.ended)) {
         // Not following: wait to be asked again (or for the next session).
-        await new Promise((resolve) => {
-          this.resume = resolve;
-          signal.addEventListener('abort', resolve, { once: true });
-        });
+        await until(signal, (done) => { this.resume = done; });
+        this.resume = null;
         continue;
       }
       const wait = caughtUp ? `&wait=${WAIT_SECONDS}` : '';
@@ -81,6 +115,8 @@ export class LogStore {
       } catch (error) {
         if (signal.aborted) return;
         if (error.status === 404 || error.status === 400) {
+          // Nothing to read, ever: as loaded as it will be.
+          this.failed = true;
           this.onStatus(error.message);
           return;
         }
@@ -101,7 +137,9 @@ export class LogStore {
       const appended = this.add(read);
       cursor = read.cursor;
       this.loaded = true;
-      this.onChange({ appended, reset: this.trimmed });
+      this.caughtUp = !read.more;
+      // A read that waited brings lines written since the page caught up.
+      this.onChange({ appended, reset: this.trimmed, live: wait !== '' });
       this.trimmed = false;
       caughtUp = !read.more;
       if (caughtUp && wait && read.entries.length === 0 && Date.now() - started < 1000 && !this.ended) {
@@ -123,8 +161,10 @@ export class LogStore {
         level: entry.level,
         message: entry.message,
         data: entry.data,
+        lines: lineCount(entry.message),
         lower: null,
       });
+      if (this.items.at(-1).lines > 1) this.multiline = true;
     }
     this.entryCount += read.entries.length;
     if (this.items.length > MAX_ITEMS) this.trim();

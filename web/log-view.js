@@ -1,90 +1,71 @@
-// The log viewer: filters, follow mode and a virtual list that renders only
+// The log viewer: follow mode, scrolling and a virtual list that renders only
 // the rows in sight (plus a margin), so 10,000 lines scroll and filter
-// smoothly. Rows have one height unless lines wrap or `data` is expanded;
-// then heights are measured as rows are drawn and kept per line.
+// smoothly. What passes the filter is `log-filter.js`, where rows sit
+// `log-geometry.js`, what a row looks like `log-row.js`, the toolbar and
+// messages `log-controls.js`.
 
-import { byId, copyText, h } from './dom.js';
-import { exact, logTime, plural } from './format.js';
+import { byId, copyText } from './dom.js';
+import { LogControls } from './log-controls.js';
+import { download } from './log-download.js';
+import { LogFilter } from './log-filter.js';
+import { Geometry, ROW } from './log-geometry.js';
+import { endRowText, logRow } from './log-row.js';
 import { LogStore } from './log-store.js';
+import { MergedStore } from './merged-store.js';
+import { loadPref, savePref } from './prefs.js';
 
-const ROW = 22;
 const OVERSCAN = 20;
+const TIME_MODES = ['local', 'utc', 'relative'];
 
 export class LogView {
-  constructor({ onLineLink }) {
+  /**
+   * `onLineLink`: `href(seq, sessionId)` of a line's link, `select(seq)` when
+   * one is clicked; `onViewChange()` when the filter changed (for the URL).
+   */
+  constructor({ onLineLink, onViewChange }) {
     this.onLineLink = onLineLink;
+    this.onViewChange = onViewChange;
     this.scroller = byId('log-scroll');
     this.spacer = byId('log-spacer');
-    this.store = new LogStore({
+    const callbacks = {
       onChange: (change) => this.changed(change),
       onStatus: (text) => this.status(text),
-    });
+    };
+    /** One session's log, or several merged: `store` is the one shown. */
+    this.single = new LogStore(callbacks);
+    this.merged = new MergedStore(callbacks);
+    this.store = this.single;
     this.view = [];
     /** Store items the view has looked at; later ones are new. */
     this.scanned = 0;
     this.newestFirst = false;
-    this.wrap = false;
-    this.timeMode = 'local';
-    this.filter = { text: '', regex: false, levels: new Set(['debug', 'info', 'warn', 'error']) };
-    this.matcher = null;
+    this.wrap = loadPref('wrap', ['true', 'false'], 'false') === 'true';
+    this.timeMode = loadPref('time-mode', TIME_MODES, 'local');
+    this.filter = new LogFilter();
     this.expanded = new Set();
-    this.heights = new Map();
-    this.offsets = null;
+    this.geometry = new Geometry();
     this.paused = false;
     this.newCount = 0;
     this.target = null;
     this.programmaticScroll = false;
     this.frame = 0;
     this.statusText = '';
+    /** Something to say about the view itself (a linked line is gone). */
+    this.noticeText = '';
+    /** How the session ended, shown after its last line; '' while active. */
+    this.endText = '';
     /** Rows drawn last time, by item key, reused while `epoch` holds. */
     this.rowCache = new Map();
     /** Grows whenever what a row shows changes (filter, time mode, ...). */
     this.epoch = 0;
-    this.bindControls();
-    setInterval(() => {
-      if (this.timeMode === 'relative') this.redraw();
-    }, 1000);
-  }
-
-  bindControls() {
     this.scroller.addEventListener('scroll', () => this.scrolled());
     this.spacer.addEventListener('click', (event) => this.clicked(event));
     new ResizeObserver(() => this.draw()).observe(this.scroller);
-    byId('follow-toggle').addEventListener('click', () => this.setFollow(!this.store.follow));
-    byId('newest-first').addEventListener('click', () => {
-      this.newestFirst = !this.newestFirst;
-      this.layout();
-      this.jumpToLatest();
-    });
-    byId('wrap-toggle').addEventListener('click', () => {
-      this.wrap = !this.wrap;
-      this.heights.clear();
-      this.layout();
-      this.draw();
-      this.updateControls();
-    });
-    byId('time-mode').addEventListener('change', (event) => {
-      this.timeMode = event.target.value;
-      this.redraw();
-    });
-    byId('filter-input').addEventListener('input', (event) => {
-      this.filter.text = event.target.value;
-      this.refilter();
-    });
-    byId('filter-regex').addEventListener('change', (event) => {
-      this.filter.regex = event.target.checked;
-      this.refilter();
-    });
-    for (const box of document.querySelectorAll('input[data-level]')) {
-      box.addEventListener('change', () => {
-        if (box.checked) this.filter.levels.add(box.dataset.level);
-        else this.filter.levels.delete(box.dataset.level);
-        this.refilter();
-      });
-    }
-    byId('jump-latest').addEventListener('click', () => this.jumpToLatest());
-    byId('download-text').addEventListener('click', () => this.download('text'));
-    byId('download-ndjson').addEventListener('click', () => this.download('ndjson'));
+    this.controls = new LogControls(this);
+    this.controls.update();
+    setInterval(() => {
+      if (this.timeMode === 'relative') this.redraw();
+    }, 1000);
   }
 
   /**
@@ -92,18 +73,58 @@ export class LogView {
    * session, shows `why` instead.
    */
   open(sessionId, targetSeq = null, why = '') {
+    if (this.store === this.merged) this.merged.open([]);
+    this.store = this.single;
+    this.startOver(targetSeq, why);
+    this.single.open(sessionId);
+  }
+
+  /** Shows the logs of `sessions` (`{ id, appname }`) merged in time order. */
+  openMerged(sessions) {
+    this.single.open(null);
+    this.store = this.merged;
+    this.startOver(null, '');
+    this.endText = '';
+    this.merged.setFollow(true);
+    this.merged.open(sessions);
+  }
+
+  startOver(targetSeq, why) {
     this.target = targetSeq;
     this.epoch += 1;
     this.paused = targetSeq !== null;
     this.newCount = 0;
     this.expanded.clear();
-    this.heights.clear();
+    this.geometry.heights.clear();
     this.statusText = why;
-    this.store.open(sessionId);
+    this.noticeText = '';
   }
 
-  setEnded(ended) {
+  /** The sessions of a merged view changed: which have ended. */
+  setMergedSessions(sessions) {
+    if (this.store !== this.merged) return;
+    this.merged.setEnded(new Set(sessions.filter((s) => s?.status === 'ended').map((s) => s.id)));
+  }
+
+  /** The session shown changed (or its list entry did). */
+  setSession(session) {
+    if (this.store !== this.single) return;
+    const ended = session?.status === 'ended';
     this.store.setEnded(ended);
+    this.endText = ended ? endRowText(session) : '';
+    this.updateEnd();
+  }
+
+  /** The end row: after the last line, or above the newest one when those come first. */
+  updateEnd() {
+    const end = byId('log-end');
+    const text = this.store.caughtUp ? this.endText : '';
+    if (end.textContent !== text) end.textContent = text;
+    const changed = end.hidden !== (text === '');
+    end.hidden = text === '';
+    const before = this.newestFirst ? this.spacer : null;
+    if (end.nextSibling !== before) this.scroller.insertBefore(end, before);
+    if (changed && this.store.follow && !this.paused && this.target === null) this.scrollToLatest();
   }
 
   setFollow(follow) {
@@ -113,11 +134,33 @@ export class LogView {
       this.newCount = 0;
       this.scrollToLatest();
     }
-    this.updateControls();
+    this.controls.update();
   }
 
   toggleFollow() {
     this.setFollow(!this.store.follow);
+  }
+
+  toggleNewestFirst() {
+    this.newestFirst = !this.newestFirst;
+    this.layout();
+    this.jumpToLatest();
+  }
+
+  toggleWrap() {
+    this.wrap = !this.wrap;
+    savePref('wrap', String(this.wrap));
+    this.geometry.heights.clear();
+    this.layout();
+    if (this.store.follow && !this.paused) this.scrollToLatest();
+    this.draw();
+    this.controls.update();
+  }
+
+  setTimeMode(mode) {
+    this.timeMode = mode;
+    savePref('time-mode', mode);
+    this.redraw();
   }
 
   jumpToLatest() {
@@ -126,7 +169,7 @@ export class LogView {
     this.paused = false;
     this.newCount = 0;
     this.scrollToLatest();
-    this.updateControls();
+    this.controls.update();
     this.draw();
   }
 
@@ -135,88 +178,95 @@ export class LogView {
     this.epoch += 1;
     this.paused = true;
     this.revealTarget();
-    this.updateControls();
+    this.controls.update();
   }
 
   status(text) {
     this.statusText = text;
-    this.updateEmpty();
+    this.controls.updateMessages();
+  }
+
+  /** Whether any line takes more than one row even without wrapping. */
+  multiline() {
+    return this.store.multiline;
   }
 
   // ---- data ----
 
-  changed({ appended, reset }) {
+  /**
+   * The store changed. Only `live` lines, read after the log was caught up,
+   * are new to a paused reader: the backlog loaded with the page is not.
+   */
+  changed({ appended, reset, live = false }) {
     if (reset) {
       this.rebuild();
     } else if (appended > 0) {
       const items = this.store.items;
       const before = this.view.length;
-      for (let index = this.scanned; index < items.length; index += 1) {
-        if (this.passes(items[index])) this.view.push(index);
+      if (this.filter.withContext()) {
+        // A new line may be context of an old match: select afresh.
+        this.view = this.filter.select(items);
+      } else {
+        for (let index = this.scanned; index < items.length; index += 1) {
+          if (this.filter.passes(items[index])) this.view.push(index);
+        }
       }
       this.scanned = items.length;
       const added = this.view.length - before;
       const addedHeight = this.heightOfLast(added);
       this.layout();
       if (this.store.follow && this.paused && added > 0) {
-        this.newCount += added;
+        if (live) this.newCount += added;
         // Keep what the reader looks at in place when lines arrive above it.
         if (this.newestFirst) this.setScrollTop(this.scroller.scrollTop + addedHeight);
       }
     }
+    this.updateEnd();
     if (this.target !== null && this.revealTarget()) {
       // shown
+    } else if (this.target !== null && this.targetEvicted()) {
+      this.noticeText = `Line ${this.target.toLocaleString('en-US')} is no longer kept: the server dropped it to stay `
+        + `within its limits. The log now starts at line ${this.oldestSeq().toLocaleString('en-US')}.`;
+      this.target = null;
+      this.setScrollTop(this.newestFirst ? this.geometry.total : 0);
     } else if (this.store.follow && !this.paused) {
       this.scrollToLatest();
     }
-    this.updateControls();
+    this.controls.update();
     this.draw();
   }
 
   refilter() {
-    this.matcher = this.makeMatcher();
+    this.controls.compileFilter();
+    this.onViewChange?.();
     this.epoch += 1;
+    // At the end before, at the end after. `paused` alone lags behind a
+    // scroll the user just made (its event is still to come).
+    const stick = !this.paused && this.atLatest();
     this.rebuild();
-    if (!this.paused) this.scrollToLatest();
+    if (stick) this.scrollToLatest();
     this.draw();
   }
 
-  makeMatcher() {
-    const input = byId('filter-input');
-    input.classList.remove('invalid');
-    input.title = '';
-    const text = this.filter.text;
-    if (!text) return null;
-    if (this.filter.regex) {
-      try {
-        const pattern = new RegExp(text, 'i');
-        return { test: (message) => pattern.test(message), source: text, regex: true };
-      } catch (error) {
-        input.classList.add('invalid');
-        input.title = error.message;
-        return null;
-      }
-    }
-    const needle = text.toLowerCase();
-    return { test: (message, item) => (item.lower ??= message.toLowerCase()).includes(needle), needle };
+  /** The seq of the oldest entry held, or null. */
+  oldestSeq() {
+    return this.store.items.find((item) => item.gap === undefined)?.seq ?? null;
   }
 
-  passes(item) {
-    if (item.gap !== undefined) return true;
-    if (!this.filter.levels.has(item.level)) return false;
-    return !this.matcher || this.matcher.test(item.message, item);
+  /** Whether the line linked to was evicted before this page could read it. */
+  targetEvicted() {
+    const oldest = this.oldestSeq();
+    return this.store.loaded && oldest !== null && this.target < oldest;
   }
 
   rebuild() {
     const items = this.store.items;
-    const view = [];
-    for (let index = 0; index < items.length; index += 1) {
-      if (this.passes(items[index])) view.push(index);
-    }
-    this.view = view;
+    // Lines the store let go of need no height any more.
+    if (this.geometry.heights.size > items.length) this.geometry.prune(items);
+    this.view = this.filter.select(items);
     this.scanned = items.length;
     this.layout();
-    this.updateControls();
+    this.controls.update();
   }
 
   /** The item shown at display position `position`. */
@@ -227,44 +277,18 @@ export class LogView {
 
   // ---- geometry ----
 
+  /** Whether every row is ROW high, so no height needs measuring. */
   uniform() {
-    return !this.wrap && this.expanded.size === 0;
+    return !this.wrap && this.expanded.size === 0 && !this.multiline();
   }
 
   heightOf(item) {
-    return this.uniform() ? ROW : (this.heights.get(item.key) ?? ROW);
+    return this.uniform() ? ROW : this.geometry.heightOf(item);
   }
 
   layout() {
-    const count = this.view.length;
-    if (this.uniform()) {
-      this.offsets = null;
-      this.total = count * ROW;
-    } else {
-      const offsets = new Float64Array(count + 1);
-      for (let position = 0; position < count; position += 1) {
-        offsets[position + 1] = offsets[position] + this.heightOf(this.itemAt(position));
-      }
-      this.offsets = offsets;
-      this.total = offsets[count];
-    }
-    this.spacer.style.height = `${this.total}px`;
-  }
-
-  top(position) {
-    return this.offsets ? this.offsets[position] : position * ROW;
-  }
-
-  positionAt(y) {
-    if (!this.offsets) return Math.floor(y / ROW);
-    let low = 0;
-    let high = this.view.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (this.offsets[middle] <= y) low = middle;
-      else high = middle - 1;
-    }
-    return low;
+    this.geometry.layout(this.view.length, this.uniform(), (position) => this.itemAt(position));
+    this.spacer.style.height = `${this.geometry.total}px`;
   }
 
   /** Height of the `count` newest items in the view. */
@@ -290,7 +314,8 @@ export class LogView {
   }
 
   scrollToLatest() {
-    this.setScrollTop(this.newestFirst ? 0 : this.total);
+    // Past the end is clamped: the end row, if any, comes into view too.
+    this.setScrollTop(this.newestFirst ? 0 : this.geometry.total + this.scroller.clientHeight);
   }
 
   scrolled() {
@@ -303,7 +328,7 @@ export class LogView {
     } else if (!programmatic && this.store.follow) {
       this.paused = true;
     }
-    this.updateBanner();
+    this.controls.updateBanner();
     this.draw();
   }
 
@@ -312,7 +337,8 @@ export class LogView {
     const position = this.view.findIndex((index) => this.store.items[index].seq === this.target);
     if (position < 0) return false;
     const displayed = this.newestFirst ? this.view.length - 1 - position : position;
-    this.setScrollTop(Math.max(0, this.top(displayed) - this.scroller.clientHeight / 2 + ROW));
+    const top = this.spacer.offsetTop + this.geometry.top(displayed);
+    this.setScrollTop(Math.max(0, top - this.scroller.clientHeight / 2 + ROW));
     this.draw();
     return true;
   }
@@ -332,16 +358,18 @@ export class LogView {
 
   drawNow(remeasures = 2) {
     const count = this.view.length;
-    const { scrollTop, clientHeight } = this.scroller;
-    const first = Math.max(0, this.positionAt(scrollTop) - OVERSCAN);
-    const last = Math.min(count - 1, this.positionAt(scrollTop + clientHeight) + OVERSCAN);
+    const { clientHeight } = this.scroller;
+    // Rows start below the end row when that is on top.
+    const scrollTop = Math.max(0, this.scroller.scrollTop - this.spacer.offsetTop);
+    const first = Math.max(0, this.geometry.positionAt(scrollTop) - OVERSCAN);
+    const last = Math.min(count - 1, this.geometry.positionAt(scrollTop + clientHeight) + OVERSCAN);
     const rows = [];
     const cache = new Map();
     for (let position = first; position <= last; position += 1) {
       const item = this.itemAt(position);
       const cached = this.rowCache.get(item.key);
       const row = cached && cached.epoch === this.epoch ? cached.row : this.row(item);
-      const top = `${this.top(position)}px`;
+      const top = `${this.geometry.top(position)}px`;
       if (row.style.top !== top) row.style.top = top;
       cache.set(item.key, { epoch: this.epoch, row });
       rows.push(row);
@@ -357,98 +385,56 @@ export class LogView {
     for (const row of rows) {
       if (row.parentNode !== this.spacer) this.spacer.append(row);
     }
-    this.updateEmpty();
+    this.controls.updateMessages();
     if (this.uniform() || remeasures === 0) return;
     let changed = false;
     for (let i = 0; i < rows.length; i += 1) {
-      const item = this.itemAt(first + i);
-      const height = rows[i].offsetHeight;
-      if (height > 0 && this.heights.get(item.key) !== height) {
-        this.heights.set(item.key, height);
-        changed = true;
-      }
+      if (this.geometry.measured(this.itemAt(first + i), rows[i].offsetHeight)) changed = true;
     }
     if (changed) {
       this.layout();
+      // Rows grew or shrank under a follower: the end moved, follow it.
+      if (this.store.follow && !this.paused && this.target === null) this.scrollToLatest();
       this.drawNow(remeasures - 1);
     }
   }
 
   row(item) {
-    if (item.gap !== undefined) {
-      const text = item.trimmed
-        ? `${plural(item.gap, 'older line')} not kept in this view`
-        : `${plural(item.gap, 'entry', 'entries')} dropped`;
-      return h('div', { class: 'log-gap', text, attrs: { 'data-testid': 'log-gap' } });
-    }
-    const target = item.seq === this.target;
-    const main = h('div', { class: 'log-main' }, h('span', { class: 'log-message' }, this.highlight(item.message)));
-    if (item.data !== undefined) {
-      const open = this.expanded.has(item.seq);
-      const compact = JSON.stringify(item.data);
-      main.append(h('button', {
-        class: 'log-data-toggle',
-        text: open ? '▾ data' : compact,
-        title: open ? 'Hide data' : 'Show data',
-        attrs: { type: 'button', 'aria-expanded': String(open) },
-      }));
-      if (open) main.append(h('pre', { class: 'log-data', text: JSON.stringify(item.data, null, 2) }));
-    }
-    return h('div', {
-      class: `log-row level-${item.level}${target ? ' log-row--target' : ''}`,
-      data: { seq: item.seq },
-    },
-    h('a', {
-      class: 'log-link',
-      text: item.seq,
-      title: 'Link to this line',
-      attrs: { href: this.onLineLink.href(item.seq) },
-    }),
-    h('span', { class: 'log-time', text: logTime(item.ms, this.timeMode), title: exact(item.ms) }),
-    h('span', { class: 'log-level', text: item.level }),
-    main);
-  }
-
-  /** The message as text nodes, with the filter's matches in `mark`s. */
-  highlight(message) {
-    const matcher = this.matcher;
-    if (!matcher) return [message];
-    const ranges = [];
-    if (matcher.regex) {
-      const pattern = new RegExp(matcher.source, 'gi');
-      for (let match = pattern.exec(message); match; match = pattern.exec(message)) {
-        if (match[0].length === 0) { pattern.lastIndex += 1; continue; }
-        ranges.push([match.index, match.index + match[0].length]);
-      }
-    } else {
-      const lower = message.toLowerCase();
-      for (let at = lower.indexOf(matcher.needle); at >= 0; at = lower.indexOf(matcher.needle, at + matcher.needle.length)) {
-        ranges.push([at, at + matcher.needle.length]);
-      }
-    }
-    const parts = [];
-    let at = 0;
-    for (const [start, end] of ranges) {
-      if (start > at) parts.push(message.slice(at, start));
-      parts.push(h('mark', { text: message.slice(start, end) }));
-      at = end;
-    }
-    if (at < message.length) parts.push(message.slice(at));
-    return parts;
+    return logRow(item, {
+      filter: this.filter,
+      timeMode: this.timeMode,
+      target: this.target,
+      expanded: this.expanded,
+      href: (line) => this.onLineLink.href(line.seq, line.source === undefined ? undefined : this.merged.sources[line.source].id),
+      sources: this.merged.sources,
+    });
   }
 
   clicked(event) {
+    const copy = event.target.closest('.log-copy');
+    if (copy) {
+      const key = copy.closest('.log-row').dataset.key;
+      const item = this.store.items.find((candidate) => String(candidate.key) === key);
+      if (item) copyText(item.message, 'Line text');
+      return;
+    }
+    const property = event.target.closest('.log-data-prop');
+    if (property) {
+      this.controls.setFilterText(property.dataset.filter);
+      return;
+    }
     const toggle = event.target.closest('.log-data-toggle');
     if (toggle) {
-      const seq = Number(toggle.closest('.log-row').dataset.seq);
-      if (this.expanded.has(seq)) this.expanded.delete(seq);
-      else this.expanded.add(seq);
+      const key = toggle.closest('.log-row').dataset.key;
+      if (this.expanded.has(key)) this.expanded.delete(key);
+      else this.expanded.add(key);
       this.layout();
       this.redraw();
       return;
     }
     const link = event.target.closest('.log-link');
-    if (link) {
+    // In a merged view a line's link opens its own session: let it.
+    if (link && this.store === this.single) {
       event.preventDefault();
       const seq = Number(link.closest('.log-row').dataset.seq);
       this.focusLine(seq);
@@ -457,65 +443,9 @@ export class LogView {
     }
   }
 
-  // ---- controls ----
-
-  updateControls() {
-    byId('follow-toggle').setAttribute('aria-pressed', String(this.store.follow));
-    byId('newest-first').setAttribute('aria-pressed', String(this.newestFirst));
-    byId('wrap-toggle').setAttribute('aria-pressed', String(this.wrap));
-    const shown = this.view.reduce((sum, index) => sum + (this.store.items[index].gap === undefined ? 1 : 0), 0);
-    const total = this.store.entryCount;
-    byId('log-count').textContent = shown === total
-      ? plural(total, 'line')
-      : `${shown.toLocaleString('en-US')} of ${plural(total, 'line')}`;
-    this.updateBanner();
-  }
-
-  updateBanner() {
-    const show = this.store.follow && this.paused && this.store.entryCount > 0;
-    byId('paused-banner').hidden = !show;
-    const follow = byId('follow-toggle');
-    follow.dataset.paused = String(show);
-    follow.title = show ? 'Following, paused while you read older lines (f)' : 'Follow new lines (f)';
-    byId('paused-text').textContent = `Paused · ${this.newCount.toLocaleString('en-US')} new`;
-  }
-
-  updateEmpty() {
-    const empty = byId('log-empty');
-    let text = this.statusText;
-    if (!text && this.view.length === 0) {
-      if (!this.store.sessionId) text = 'Select a session to see its log.';
-      else if (!this.store.loaded) text = 'Loading…';
-      else if (this.store.entryCount > 0) text = 'No line matches the filter.';
-      else text = this.store.follow && !this.store.ended ? 'No lines yet · waiting for the first one' : 'No lines.';
-    }
-    empty.textContent = text;
-    empty.hidden = text === '';
-  }
-
   download(format) {
-    const lines = [];
-    for (let position = 0; position < this.view.length; position += 1) {
-      const item = this.itemAt(position);
-      if (item.gap !== undefined) {
-        if (format === 'text') lines.push(`--- ${plural(item.gap, 'entry', 'entries')} dropped ---`);
-        continue;
-      }
-      if (format === 'ndjson') {
-        const { seq, timestamp, level, message, data } = item;
-        lines.push(JSON.stringify(data === undefined ? { seq, timestamp, level, message } : { seq, timestamp, level, message, data }));
-      } else {
-        const data = item.data === undefined ? '' : ` ${JSON.stringify(item.data)}`;
-        lines.push(`${item.timestamp} ${item.level.toUpperCase().padEnd(5)} ${item.message}${data}`);
-      }
-    }
-    const type = format === 'ndjson' ? 'application/x-ndjson' : 'text/plain';
-    const url = URL.createObjectURL(new Blob([`${lines.join('\n')}\n`], { type }));
-    const name = `${this.store.sessionId ?? 'log'}.${format === 'ndjson' ? 'ndjson' : 'txt'}`;
-    const link = h('a', { attrs: { href: url, download: name } });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    const items = [];
+    for (let position = 0; position < this.view.length; position += 1) items.push(this.itemAt(position));
+    download(items, format, this.store.sessionId ?? 'log', this.store === this.merged ? this.merged.sources : []);
   }
 }
