@@ -120,8 +120,23 @@ fn test() -> Result<(), String> {
 }
 
 /// Builds the server, `zen` and the benchmark driver in release mode and
-/// runs the driver.
+/// runs the driver, after installing the references it measures against
+/// (nginx, Redis) and the load generator, which a fresh machine lacks.
 fn bench(cases: &[String]) -> Result<(), String> {
+    install::ensure(&[
+        install::Tool {
+            program: "/usr/sbin/nginx",
+            package: "nginx",
+        },
+        install::Tool {
+            program: "redis-benchmark",
+            package: "redis-server",
+        },
+        install::Tool {
+            program: "/usr/bin/wrk",
+            package: "wrk",
+        },
+    ])?;
     run::cargo(&[
         "build",
         "--release",
