@@ -225,3 +225,24 @@ fn every_request_head_on_a_kept_alive_connection_must_arrive_in_time() {
         || server.get("/health").status == 200,
     );
 }
+
+/// The head deadline once outlived the request it was armed for: a client
+/// sending request after request on one kept-alive connection got a 408
+/// `--request-timeout` after its first one (the benchmark found it).
+#[test]
+fn a_busy_kept_alive_connection_is_never_timed_out() {
+    let server = Server::start_with(&["--request-timeout", "1"]);
+    let request = server
+        .request("GET", "/health")
+        .header("Connection", "keep-alive");
+    let mut stream = request.connect();
+    let started = Instant::now();
+    let mut answered = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        stream.write_all(&request.to_bytes()).unwrap();
+        let response = read_kept_alive_response(&mut stream);
+        assert_eq!(response.status, 200, "after {answered} answers");
+        answered += 1;
+    }
+    assert!(answered > 10);
+}

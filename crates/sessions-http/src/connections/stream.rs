@@ -94,9 +94,12 @@ impl ConnectionStream {
             return;
         }
         if finished != self.finished_seen {
-            // A response is done: the next head, pipelined or not, has the
+            // A response is done: the deadline of its head is over (a quick
+            // request may come and go between two reads, never seen in
+            // progress here), and the next head, pipelined or not, has the
             // keep-alive time to start and the head timeout to finish.
             self.finished_seen = finished;
+            self.head_deadline = None;
             self.arm_head_deadline(self.timeouts.keep_alive + self.timeouts.request_head);
         }
         if received {
