@@ -1,9 +1,9 @@
-//! `cargo xtask e2e`: the browser tests of the dashboard (`e2e/`).
+//! `cargo xtask e2e`: the browser tests of the dashboard (`xtask/e2e/`).
 //!
 //! They drive Debian's Chromium with the npm package `playwright-core`
 //! against the debug server binary. Whatever is missing is installed first:
 //! the Chromium packages (with apt-get) and the npm packages (`npm ci`, only
-//! when `e2e/node_modules` is older than the lockfile). Node.js and npm must
+//! when `xtask/e2e/node_modules` is older than the lockfile). Node.js and npm must
 //! be present already.
 
 use std::path::{Path, PathBuf};
@@ -20,11 +20,11 @@ pub(crate) fn e2e() -> Result<(), String> {
     e2e_selected(&[])
 }
 
-/// Runs the test files named (`log` runs `e2e/log.test.mjs`), or all of
+/// Runs the test files named (`log` runs `xtask/e2e/log.test.mjs`), or all of
 /// them when none is named.
 pub(crate) fn e2e_selected(names: &[String]) -> Result<(), String> {
     let root = project_root();
-    let dir = root.join("e2e");
+    let dir = root.join("xtask/e2e");
     let files = test_files(&dir, names)?;
     install::ensure(&[
         install::Tool {
@@ -41,7 +41,7 @@ pub(crate) fn e2e_selected(names: &[String]) -> Result<(), String> {
         let mut npm = Command::new("npm");
         npm.args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir);
-        run::status(npm, "npm ci --no-audit --no-fund (in e2e/)")?;
+        run::status(npm, "npm ci --no-audit --no-fund (in xtask/e2e/)")?;
     }
     run::cargo(&["build", "--locked", "--package", "zenserver"])?;
 
@@ -53,12 +53,12 @@ pub(crate) fn e2e_selected(names: &[String]) -> Result<(), String> {
         .args(&files)
         .env("ZENSERVER_BIN", &server)
         .current_dir(&root);
-    run::status(node, "node --test --test-concurrency=1 e2e/")?;
+    run::status(node, "node --test --test-concurrency=1 xtask/e2e/")?;
     println!("screenshots: target/e2e/");
     Ok(())
 }
 
-/// `e2e/*.test.mjs` (or the ones named), relative to the project root and
+/// `xtask/e2e/*.test.mjs` (or the ones named), relative to the project root and
 /// sorted, so every Node.js version runs the same files in the same order.
 fn test_files(dir: &Path, names: &[String]) -> Result<Vec<PathBuf>, String> {
     let entries =
@@ -73,11 +73,11 @@ fn test_files(dir: &Path, names: &[String]) -> Result<Vec<PathBuf>, String> {
                     .iter()
                     .any(|wanted| name.trim_end_matches(".test.mjs") == wanted)
         })
-        .map(|name| Path::new("e2e").join(name))
+        .map(|name| Path::new("xtask/e2e").join(name))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(format!("no e2e/*.test.mjs file matches {names:?}"));
+        return Err(format!("no xtask/e2e/*.test.mjs file matches {names:?}"));
     }
     Ok(files)
 }
@@ -117,7 +117,7 @@ fn check_node() -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `e2e/node_modules` is missing or older than the lockfile. npm
+/// Whether `xtask/e2e/node_modules` is missing or older than the lockfile. npm
 /// rewrites `node_modules/.package-lock.json` on every install.
 fn needs_npm_ci(dir: &Path) -> bool {
     let modified = |path: PathBuf| -> Option<SystemTime> { path.metadata().ok()?.modified().ok() };

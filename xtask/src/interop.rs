@@ -1,18 +1,18 @@
 //! `cargo xtask interop`: real OpenTelemetry SDKs against the real server.
 //!
-//! Each program under `interop/` logs through an OpenTelemetry SDK into a
+//! Each program under `xtask/interop/` logs through an OpenTelemetry SDK into a
 //! zenserver started here (with a token, so the SDK's header setting is
 //! tested too), then reads its session back over the sessions API and
 //! checks every record, level, attribute and the resource metadata,
 //! exiting non-zero on the first mismatch:
 //!
-//! - `interop/python/export_logs.py`: `opentelemetry-sdk` with
+//! - `xtask/interop/python/export_logs.py`: `opentelemetry-sdk` with
 //!   `opentelemetry-exporter-otlp-proto-http` (binary protobuf), pinned in
-//!   `interop/python/requirements.txt` and installed into a virtual
+//!   `xtask/interop/python/requirements.txt` and installed into a virtual
 //!   environment at `target/interop-venv`;
-//! - `interop/node/export-logs.mjs`: `@opentelemetry/sdk-logs` with
+//! - `xtask/interop/node/export-logs.mjs`: `@opentelemetry/sdk-logs` with
 //!   `@opentelemetry/exporter-logs-otlp-http` (JSON, gzip-compressed), locked
-//!   in `interop/node/package-lock.json` and installed with `npm ci`.
+//!   in `xtask/interop/node/package-lock.json` and installed with `npm ci`.
 //!
 //! What is missing is installed first, as for the other tasks; Node.js and
 //! npm must be present already.
@@ -40,10 +40,10 @@ pub(crate) fn interop() -> Result<(), String> {
     let url = format!("http://{}", server.address);
 
     let mut python_program = Command::new(python);
-    python_program.arg("interop/python/export_logs.py");
+    python_program.arg("xtask/interop/python/export_logs.py");
     check_sdk("python", python_program, &url, "00000000000000000000a001")?;
     let mut node_program = Command::new("node");
-    node_program.arg("interop/node/export-logs.mjs");
+    node_program.arg("xtask/interop/node/export-logs.mjs");
     check_sdk("node", node_program, &url, "00000000000000000000a002")?;
     drop(server);
     Ok(())
@@ -81,9 +81,9 @@ fn check_sdk(name: &str, mut program: Command, url: &str, session_id: &str) -> R
 
 /// The Python of `target/interop-venv`, with the pinned packages installed.
 /// They are (re)installed when the venv's copy of the requirements differs
-/// from `interop/python/requirements.txt`.
+/// from `xtask/interop/python/requirements.txt`.
 fn ensure_python_packages(root: &Path) -> Result<PathBuf, String> {
-    let requirements = root.join("interop/python/requirements.txt");
+    let requirements = root.join("xtask/interop/python/requirements.txt");
     let wanted = std::fs::read_to_string(&requirements)
         .map_err(|error| format!("cannot read {}: {error}", requirements.display()))?;
     let venv = root.join("target/interop-venv");
@@ -100,7 +100,7 @@ fn ensure_python_packages(root: &Path) -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// `npm ci` in `interop/node` when its `node_modules` is missing or older
+/// `npm ci` in `xtask/interop/node` when its `node_modules` is missing or older
 /// than the lockfile (npm rewrites `node_modules/.package-lock.json` on
 /// every install).
 fn ensure_node_packages(root: &Path) -> Result<(), String> {
@@ -117,7 +117,7 @@ fn ensure_node_packages(root: &Path) -> Result<(), String> {
             "the interop tests need Node.js 20 or newer and npm, and they are not installed".into(),
         );
     }
-    let dir = root.join("interop/node");
+    let dir = root.join("xtask/interop/node");
     let modified = |path: PathBuf| -> Option<SystemTime> { path.metadata().ok()?.modified().ok() };
     let installed = modified(dir.join("node_modules/.package-lock.json"));
     let locked = modified(dir.join("package-lock.json"));
@@ -126,7 +126,7 @@ fn ensure_node_packages(root: &Path) -> Result<(), String> {
     if up_to_date {
         return Ok(());
     }
-    eprintln!("$ npm ci --no-audit --no-fund (in interop/node/)");
+    eprintln!("$ npm ci --no-audit --no-fund (in xtask/interop/node/)");
     let status = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(&dir)
@@ -135,6 +135,6 @@ fn ensure_node_packages(root: &Path) -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("npm ci in interop/node failed ({status})"))
+        Err(format!("npm ci in xtask/interop/node failed ({status})"))
     }
 }

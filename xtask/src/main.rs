@@ -33,7 +33,7 @@ commands:
           a smoke test of the dist archive, as CI runs them
   dist    build target/dist/zenserver-<version>-<target>.tar.gz and its .sha256
           (--smoke: then unpack it, start the binary and fetch a page)
-  e2e     browser tests of the dashboard (headless Chromium, e2e/*.test.mjs;
+  e2e     browser tests of the dashboard (headless Chromium, xtask/e2e/*.test.mjs;
           files may be named: `cargo xtask e2e log`); screenshots go to
           target/e2e/
   conformance [N]
@@ -41,7 +41,7 @@ commands:
           N examples per operation (default 100; cargo xtask test runs 25)
   interop OpenTelemetry SDKs (Python: protobuf; Node.js: JSON, gzip) log into
           the running binary over OTLP/HTTP, and their sessions are checked;
-          installs the pinned SDKs into target/interop-venv and interop/node/
+          installs the pinned SDKs into target/interop-venv and xtask/interop/node/
   fuzz [SECONDS]
           every fuzz target for SECONDS (default 30) with cargo-fuzz on the
           nightly toolchain; installs cargo-fuzz when missing

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const screenshotDir = path.join(repoRoot, 'target', 'e2e');
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
