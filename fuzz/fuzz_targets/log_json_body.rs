@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use sessions_core::log::Level;
+use sessions_core::session_log::Level;
 use zenserver_fuzz::{entries, level_name, now, registry, visible_state, written};
 
 fuzz_target!(|body: &[u8]| {

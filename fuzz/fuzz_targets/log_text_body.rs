@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sessions_core::log::Level;
+use sessions_core::session_log::Level;
 use zenserver_fuzz::{entries, now, registry, visible_state};
 
 fuzz_target!(|body: &[u8]| {

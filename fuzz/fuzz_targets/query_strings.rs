@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sessions_core::StatusFilter;
-use sessions_core::log::ReadRequest;
+use sessions_core::session_log::ReadRequest;
 use sessions_http::fuzzing::{parse_append_query, parse_list_query, parse_log_read_query};
 
 fuzz_target!(|query: &str| {

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use serde_json::Value;
-use sessions_core::log::ReadRequest;
+use sessions_core::session_log::ReadRequest;
 use sessions_core::{Limits, NewSession, SessionId, SessionRegistry};
 
 /// The time entries without their own timestamp get.

@@ -146,6 +146,15 @@ fn nothing_below_the_http_layer_pulls_in_actix_or_a_runtime() {
 }
 
 #[test]
+fn clients_get_the_model_without_the_registry() {
+    let tree = dependency_tree("sessions-client");
+    assert!(
+        !tree.iter().any(|dep| dep == "event-listener"),
+        "sessions-client builds sessions-core's registry"
+    );
+}
+
+#[test]
 fn the_xtask_alias_and_commands_exist() {
     let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
     assert!(config.contains(r#"xtask = "run --quiet --package xtask --""#));

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use sessions_core::Limits;
-use sessions_core::log::RingLimits;
+use sessions_core::session_log::RingLimits;
 use sessions_http::{ConnectionTimeouts, HttpLimits};
 
 /// How long a kept-alive connection may wait for its next request.

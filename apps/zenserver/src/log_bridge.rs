@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use sessions_core::log::{EntryData, Level, NewEntry, truncate_message};
+use sessions_core::session_log::{EntryData, Level, NewEntry, truncate_message};
 use sessions_core::{SessionId, SessionRegistry, millisecond_now};
 
 /// Records waiting for the drain thread, at most.

@@ -5,7 +5,7 @@
 //! (log records, a command's output) cuts messages and batches to size
 //! before sending, so one long line never costs the lines around it.
 
-use sessions_core::log::{NewEntry, truncate_message};
+use sessions_core::session_log::{NewEntry, truncate_message};
 
 /// The server's default `--max-message`: longer messages are cut to it.
 pub const MAX_MESSAGE_BYTES: usize = 64 << 10;
@@ -90,7 +90,7 @@ impl EntryBatch {
 #[cfg(test)]
 mod tests {
     use jiff::Timestamp;
-    use sessions_core::log::Level;
+    use sessions_core::session_log::Level;
 
     use super::*;
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sessions_core::log::{Level, NewEntry, ReadRequest};
+use sessions_core::session_log::{Level, NewEntry, ReadRequest};
 use sessions_core::{
     Metadata, NewSession, Session, SessionId, SessionUpdate, StatusFilter, Upserted,
 };

@@ -54,11 +54,11 @@ pub use logger::{
     LoggerConfig, LoggerError, LoggerHandle, LoggerStats, REGISTRATION_WAIT, SessionLogger,
 };
 pub use model::{Appended, Health, LogPage};
-pub use sessions_core::log::truncate_message;
+pub use sessions_core::session_log::truncate_message;
 
 /// The types the client speaks in, re-exported so callers need not depend
 /// on `sessions-core` themselves.
-pub use sessions_core::log::{EntryData, Level, LogEntry, NewEntry, ReadRequest};
+pub use sessions_core::session_log::{EntryData, Level, LogEntry, NewEntry, ReadRequest};
 pub use sessions_core::{
     IdMinter, Metadata, NewSession, Session, SessionId, SessionStatus, SessionUpdate, StatusFilter,
     Upserted,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sessions_core::log::LogEntry;
+use sessions_core::session_log::LogEntry;
 
 /// One read of a session's log, as `GET /sessions/{id}/log` answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,18 +1,24 @@
-//! The domain model of zenserver Sessions.
+//! The domain model of zenserver Sessions, in two parts for two kinds of
+//! users.
 //!
-//! A *session* is one client process talking to the server (an editor, a
-//! build agent, a CLI tool): its name and mode, free-form metadata, and a log.
-//! The [`SessionRegistry`] holds every active session and a bounded history of
-//! ended ones, applies the rules for creating, updating and ending them, and
-//! keeps all of it within [`Limits`], counts and bytes alike.
+//! **The model**, for everyone (servers, clients, tools): a *session* is one
+//! client process talking to the server (an editor, a build agent, a CLI
+//! tool) with its name and mode, free-form metadata and a log. Here are its
+//! ids ([`SessionId`], and [`IdMinter`] for clients that name their session
+//! before it exists), snapshots ([`Session`]), what clients ask for
+//! ([`NewSession`], [`SessionUpdate`]), [`Limits`], RFC 7396 merge patches,
+//! and the log's entry types ([`session_log`]).
 //!
-//! Concurrency is designed around the hot path, appending to a log: the
-//! registry's directory is behind a read-write lock that an append holds only
-//! long enough to find its session, and each session has its own lock, so
-//! appends to different sessions never wait for each other.
-//!
+//! **The registry**, for servers (the `registry` feature, on by default;
+//! client crates turn it off): `SessionRegistry` holds every active session
+//! and a bounded history of ended ones, applies the rules for creating,
+//! updating and ending them, and keeps all of it within [`Limits`], counts
+//! and bytes alike. Concurrency is designed around the hot path, appending
+//! to a log: the registry's directory is behind a read-write lock that an
+//! append holds only long enough to find its session, and each session has
+//! its own lock, so appends to different sessions never wait for each other.
 //! Waiting for new log entries (long polls) is offered as a runtime-agnostic
-//! future, [`Waiter`]; there is no executor, timer or thread in here.
+//! future, `Waiter`; there is no executor, timer or thread in here.
 //!
 //! This crate never does IO, never logs, and knows nothing about HTTP or actix:
 //! errors are typed ([`RegistryError`]), and turning them into responses is the
@@ -22,6 +28,7 @@ mod error;
 mod id;
 mod limits;
 mod merge_patch;
+#[cfg(feature = "registry")]
 mod registry;
 mod session;
 
@@ -29,11 +36,13 @@ pub use error::{RegistryError, ValidationError};
 pub use id::{IdMinter, ParseSessionIdError, SessionId};
 pub use limits::{Limits, MAX_JSON_DEPTH, json_depth};
 pub use merge_patch::{merge_patch, merge_patch_object};
-pub use registry::{SessionRegistry, Upserted, Waiter};
+#[cfg(feature = "registry")]
+pub use registry::{SessionRegistry, Waiter};
 pub use session::{
     CompactMetadata, Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter,
-    millisecond_now,
+    Upserted, millisecond_now,
 };
 
-/// The log types, re-exported so users of this crate need not name a second one.
-pub use sessions_log as log;
+/// The log types, re-exported so users of this crate need not name a second
+/// one. Not `log`, which would shadow the `log` crate in every user's code.
+pub use sessions_log as session_log;

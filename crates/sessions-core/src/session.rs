@@ -5,7 +5,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use sessions_log::LogSummary;
 
-use crate::{Limits, MAX_JSON_DEPTH, SessionId, ValidationError, json_depth};
+use crate::{SessionId, ValidationError};
 
 /// A session's free-form properties: a JSON object.
 pub type Metadata = serde_json::Map<String, serde_json::Value>;
@@ -100,7 +100,7 @@ pub struct SessionUpdate {
     /// `Some(None)` removes the job id.
     pub jobid: Option<Option<String>>,
     /// Replaces the metadata as a whole; see
-    /// [`crate::SessionRegistry::patch_metadata`] to merge.
+    /// `SessionRegistry::patch_metadata` to merge.
     pub metadata: Option<Metadata>,
 }
 
@@ -117,48 +117,6 @@ impl SessionUpdate {
             metadata: self.metadata.unwrap_or_default(),
         })
     }
-
-    pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
-        if let Some(appname) = &self.appname {
-            validate_appname(appname, limits)?;
-        }
-        if let Some(mode) = &self.mode {
-            validate_name("mode", mode, limits)?;
-        }
-        if let Some(Some(jobid)) = &self.jobid {
-            validate_name("jobid", jobid, limits)?;
-        }
-        Ok(())
-    }
-}
-
-impl NewSession {
-    pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
-        validate_appname(&self.appname, limits)?;
-        validate_name("mode", &self.mode, limits)?;
-        if let Some(jobid) = &self.jobid {
-            validate_name("jobid", jobid, limits)?;
-        }
-        Ok(())
-    }
-}
-
-fn validate_appname(appname: &str, limits: &Limits) -> Result<(), ValidationError> {
-    if appname.is_empty() {
-        return Err(ValidationError::EmptyAppname);
-    }
-    validate_name("appname", appname, limits)
-}
-
-fn validate_name(field: &'static str, value: &str, limits: &Limits) -> Result<(), ValidationError> {
-    if value.len() > limits.max_name_bytes {
-        return Err(ValidationError::FieldTooLong {
-            field,
-            bytes: value.len(),
-            limit: limits.max_name_bytes,
-        });
-    }
-    Ok(())
 }
 
 /// Metadata as it is kept: compact JSON text of an object, shared between
@@ -206,52 +164,9 @@ impl Default for CompactMetadata {
     }
 }
 
-/// Encodes metadata, refusing it when its compact JSON is over the limit or
-/// nests deeper than [`MAX_JSON_DEPTH`].
-pub(crate) fn encode_metadata(
-    metadata: &Metadata,
-    limits: &Limits,
-) -> Result<CompactMetadata, ValidationError> {
-    let encoded = CompactMetadata::encode(metadata);
-    if encoded.len() > limits.max_metadata_bytes {
-        return Err(ValidationError::MetadataTooLarge {
-            bytes: encoded.len(),
-            limit: limits.max_metadata_bytes,
-        });
-    }
-    let depth = json_depth(encoded.as_json());
-    if depth > MAX_JSON_DEPTH {
-        return Err(ValidationError::MetadataTooDeep {
-            depth,
-            limit: MAX_JSON_DEPTH,
-        });
-    }
-    Ok(encoded)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metadata_is_kept_as_compact_json() {
-        let metadata: Metadata =
-            serde_json::from_str(r#"{ "a" : [1, 2],  "b": {"c": "é"} }"#).unwrap();
-        let encoded = CompactMetadata::encode(&metadata);
-        assert_eq!(encoded.as_json(), r#"{"a":[1,2],"b":{"c":"é"}}"#);
-        assert_eq!(encoded.decode(), metadata);
-        assert!(CompactMetadata::default().is_empty());
-        let limits = Limits {
-            max_metadata_bytes: encoded.len() - 1,
-            ..Limits::default()
-        };
-        assert_eq!(
-            encode_metadata(&metadata, &limits),
-            Err(ValidationError::MetadataTooLarge {
-                bytes: 26,
-                limit: 25
-            }),
-            "bytes, not characters: é takes two"
-        );
-    }
+/// Whether a create-or-update created or updated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upserted {
+    Created(Session),
+    Updated(Session),
 }

@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jiff::Timestamp;
-use sessions_core::log::{Level, LogRing, NewEntry, ReadRequest, RingLimits};
+use sessions_core::session_log::{Level, LogRing, NewEntry, ReadRequest, RingLimits};
 use sessions_http::fuzzing::{log_read_json, parse_json_log, parse_text_log};
 
 const MESSAGE: &str = "build step 42 of 97: compiled Engine/Source/Core.cpp in 12ms";

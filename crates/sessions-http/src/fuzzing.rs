@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sessions_core::log::{Level, LogRead, NewEntry, ReadRequest};
+use sessions_core::session_log::{Level, LogRead, NewEntry, ReadRequest};
 use sessions_core::{Metadata, Session, SessionUpdate, StatusFilter};
 
 /// A JSON log append body, as `POST /sessions/{id}/log` reads it.

@@ -2,7 +2,7 @@
 //! not at all; errors name the entry (counted from 0) and what is wrong.
 
 use jiff::Timestamp;
-use sessions_core::log::{Level, NewEntry};
+use sessions_core::session_log::{Level, NewEntry};
 
 use crate::ApiError;
 use crate::wire::require_object;

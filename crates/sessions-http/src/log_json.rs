@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use sessions_core::Metadata;
-use sessions_core::log::{EntryData, Level, NewEntry};
+use sessions_core::session_log::{EntryData, Level, NewEntry};
 
 use crate::json_numbers::check_numbers;
 use crate::rfc3339::parse_timestamp;

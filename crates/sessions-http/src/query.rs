@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use sessions_core::StatusFilter;
-use sessions_core::log::{Level, ReadRequest};
+use sessions_core::session_log::{Level, ReadRequest};
 
 use crate::ApiError;
 

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use serde::{Deserialize, Deserializer, Serialize};
-use sessions_core::log::{EntryRef, LogRead, LogSummary};
+use sessions_core::session_log::{EntryRef, LogRead, LogSummary};
 use sessions_core::{Metadata, Session, SessionUpdate};
 
 use crate::ApiError;

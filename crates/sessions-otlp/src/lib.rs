@@ -30,7 +30,7 @@
 //! This crate knows nothing about HTTP: status codes, headers and reading
 //! bodies belong to `sessions-http`, which calls these functions.
 //!
-//! [`NewEntry`]: sessions_core::log::NewEntry
+//! [`NewEntry`]: sessions_core::session_log::NewEntry
 //! [`SessionRegistry`]: sessions_core::SessionRegistry
 
 mod decode;

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use serde_json::Value;
-use sessions_core::log::{EntryData, NewEntry};
+use sessions_core::session_log::{EntryData, NewEntry};
 
 use crate::severity::{level_of, severity_note};
 use crate::value::{attributes_to_json, body_text};
@@ -91,7 +91,7 @@ fn id_hex(bytes: &[u8]) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use opentelemetry_proto::tonic::common::v1::any_value::Value as Kind;
-    use sessions_core::log::Level;
+    use sessions_core::session_log::Level;
 
     use super::*;
     use crate::value::tests::{any, pair, string};

@@ -1,7 +1,7 @@
 //! OTLP severities (24 numbers in six ranges, plus free text) folded into
 //! the four levels of a session log.
 
-use sessions_core::log::Level;
+use sessions_core::session_log::Level;
 
 /// The level of a record with `severity_number` and `severity_text`.
 ///

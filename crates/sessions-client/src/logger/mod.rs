@@ -97,7 +97,7 @@ pub enum LoggerError {
 }
 
 enum Message {
-    Record(sessions_core::log::NewEntry),
+    Record(sessions_core::session_log::NewEntry),
     /// Answered once everything before it has been sent.
     Flush(Sender<()>),
     /// Answered once everything before it has been sent and the session

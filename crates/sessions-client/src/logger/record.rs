@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use log::kv::{Key, Value, VisitSource};
 use sessions_core::Metadata;
-use sessions_core::log::{EntryData, Level, NewEntry};
+use sessions_core::session_log::{EntryData, Level, NewEntry};
 
 /// Converts on the thread that logs, because a record borrows from it.
 pub(super) fn entry_from(record: &log::Record<'_>) -> NewEntry {

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, TryRecvError};
 use jiff::Timestamp;
-use sessions_core::log::{EntryData, Level, NewEntry};
+use sessions_core::session_log::{EntryData, Level, NewEntry};
 use sessions_core::{Metadata, SessionId, SessionUpdate};
 
 use super::{IN_WORKER, Message, Shared};

@@ -9,7 +9,7 @@
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
-use sessions_core::log::{Level, LogEntry, LogSummary, NewEntry};
+use sessions_core::session_log::{Level, LogEntry, LogSummary, NewEntry};
 use sessions_core::{CompactMetadata, Metadata, NewSession, Session, SessionId, SessionUpdate};
 
 use crate::{Appended, Health, LogPage};

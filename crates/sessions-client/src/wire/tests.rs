@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sessions_core::log::{EntryData, Level, NewEntry};
+use sessions_core::session_log::{EntryData, Level, NewEntry};
 use sessions_core::{Metadata, NewSession, SessionUpdate};
 
 use super::*;

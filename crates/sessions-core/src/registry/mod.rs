@@ -3,6 +3,7 @@
 mod cell;
 mod log;
 mod memory;
+mod validation;
 mod waiter;
 
 use std::collections::{HashMap, VecDeque};
@@ -13,10 +14,10 @@ use jiff::Timestamp;
 use sessions_log::LogRing;
 
 use self::cell::{SessionCell, SessionState};
-use crate::session::encode_metadata;
+use self::validation::encode_metadata;
 use crate::{
     CompactMetadata, IdMinter, Limits, Metadata, NewSession, RegistryError, Session, SessionId,
-    SessionUpdate, StatusFilter, merge_patch_object, millisecond_now,
+    SessionUpdate, StatusFilter, Upserted, merge_patch_object, millisecond_now,
 };
 
 pub use self::waiter::Waiter;
@@ -54,13 +55,6 @@ struct Directory {
     ended: VecDeque<SessionId>,
     active: usize,
     server: Option<SessionId>,
-}
-
-/// Whether a create-or-update created or updated.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Upserted {
-    Created(Session),
-    Updated(Session),
 }
 
 impl SessionRegistry {

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sessions_core::log::ReadRequest;
+use sessions_core::session_log::ReadRequest;
 use sessions_core::{SessionId, millisecond_now};
 
 use super::{SessionPath, json_bytes, json_response};

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
-use sessions_core::log::{LogRing, NewEntry};
+use sessions_core::session_log::{LogRing, NewEntry};
 use sessions_core::{
     Limits, MAX_JSON_DEPTH, RegistryError, SessionId, SessionRegistry, SessionUpdate, json_depth,
 };

@@ -5,7 +5,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Kind;
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde_json::json;
-use sessions_core::log::{LogEntry, ReadRequest, RingLimits};
+use sessions_core::session_log::{LogEntry, ReadRequest, RingLimits};
 use sessions_core::{Metadata, NewSession, Session};
 
 use super::*;
