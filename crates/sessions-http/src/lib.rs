@@ -21,6 +21,7 @@
 //! binary decides all of that.
 
 mod access;
+mod access_log;
 mod body;
 mod connections;
 mod dashboard;
@@ -113,6 +114,6 @@ pub fn app(
         .configure(routes::configure)
         .default_service(web::to(handlers::no_route))
         .wrap(actix_web::middleware::from_fn(access::guard))
-        .wrap(actix_web::middleware::from_fn(access::access_log))
+        .wrap(actix_web::middleware::from_fn(access_log::access_log))
         .wrap(actix_web::middleware::from_fn(connections::track_requests))
 }

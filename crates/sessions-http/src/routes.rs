@@ -3,6 +3,7 @@
 
 use actix_web::web;
 
+use crate::dashboard::DASHBOARD_PATH;
 use crate::handlers::{health, log, method_not_allowed, otlp, sessions, ws};
 
 /// One method on one path, as `docs/openapi.yaml` names it.
@@ -14,6 +15,9 @@ pub struct Route {
 
 /// The live session list, a WebSocket.
 pub(crate) const WEBSOCKET_PATH: &str = "/sessions/ws";
+
+/// The health check, which load balancers and scripts call without a token.
+const HEALTH_PATH: &str = "/health";
 
 /// Every route [`configure`] registers. `/sessions` without the slash is an
 /// alias of `/sessions/` and not listed separately.
@@ -27,9 +31,19 @@ pub const ROUTES: &[Route] = &[
     route("DELETE", "/sessions/{id}"),
     route("GET", "/sessions/{id}/log"),
     route("POST", "/sessions/{id}/log"),
-    route("GET", "/health"),
+    route("GET", HEALTH_PATH),
     route("POST", "/v1/logs"),
 ];
+
+/// Paths anyone on an allowed host may fetch without a token: the health
+/// check and the dashboard's static files, which ask for the token.
+pub(crate) fn is_public_path(path: &str) -> bool {
+    path == "/"
+        || path == HEALTH_PATH
+        || path
+            .strip_prefix(DASHBOARD_PATH)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
 
 const fn route(method: &'static str, path: &'static str) -> Route {
     Route { method, path }
@@ -64,7 +78,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed("GET, POST"))),
         )
         .service(
-            web::resource("/health")
+            web::resource(HEALTH_PATH)
                 .route(web::get().to(health::health))
                 .default_service(web::to(method_not_allowed("GET"))),
         )

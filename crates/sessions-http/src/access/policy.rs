@@ -1,30 +1,15 @@
-//! Who may talk to the server: the Host allowlist, the Origin check and the
-//! optional bearer token, plus the headers every response carries and the
-//! access log.
-//!
-//! The threat is a web page the user happens to visit. It can make the
-//! browser send requests to `127.0.0.1`, and with DNS rebinding it can even
-//! read the answers, as long as the server accepts its host name. So: foreign
-//! `Host` names are refused outright, and requests that change something (and
-//! WebSocket upgrades) are refused when the browser says they come from
-//! another origin. Programs that send no `Origin` (curl, editors, agents) are
-//! not affected.
+//! [`AccessPolicy`]: which hosts, origins and credentials the server
+//! accepts, and the check of one request against them.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::time::Instant;
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{Error, web};
+use actix_web::http::header::{self, HeaderMap, HeaderName};
+use actix_web::web;
 
-use crate::connections::ConnectionSlot;
-use crate::dashboard::DASHBOARD_PATH;
-use crate::routes::WEBSOCKET_PATH;
-use crate::{ApiError, AppState};
+use crate::ApiError;
+use crate::routes::{WEBSOCKET_PATH, is_public_path};
 
 /// The Host, Origin and token rules, worked out once at start-up.
 #[derive(Debug, Clone)]
@@ -220,16 +205,6 @@ fn bearer_token(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Paths anyone on an allowed host may fetch without a token: the health
-/// check and the dashboard's static files, which ask for the token.
-fn is_public_path(path: &str) -> bool {
-    path == "/"
-        || path == "/health"
-        || path
-            .strip_prefix(DASHBOARD_PATH)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
 /// The host name of a `Host` header value: port dropped, brackets of an IPv6
 /// literal removed, lowercase, one trailing dot (a fully qualified name)
 /// ignored.
@@ -258,91 +233,6 @@ fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
         .zip(expected)
         .fold(0u8, |acc, (a, b)| acc | (a ^ b));
     std::hint::black_box(difference) == 0
-}
-
-/// Middleware: refuses requests the [`AccessPolicy`] does not allow, and adds
-/// the security headers to every response.
-pub(crate) async fn guard(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let over_limit = request
-        .conn_data::<ConnectionSlot>()
-        .is_some_and(|slot| slot.over_limit);
-    let verdict = match request.app_data::<web::Data<AppState>>() {
-        Some(state) if over_limit => Err(ApiError::TooManyConnections {
-            limit: state.connections.max(),
-        }),
-        Some(state) => state.access.check(
-            request.method(),
-            request.path(),
-            request.query_string(),
-            request.headers(),
-        ),
-        None => Ok(()),
-    };
-    let mut response = match verdict {
-        Ok(()) => next.call(request).await?.map_into_left_body(),
-        Err(error) => request.error_response(error).map_into_right_body(),
-    };
-    add_security_headers(response.headers_mut());
-    Ok(response)
-}
-
-fn add_security_headers(headers: &mut HeaderMap) {
-    const SECURITY_HEADERS: [(&str, &str); 4] = [
-        ("cross-origin-resource-policy", "same-origin"),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
-        (
-            "content-security-policy",
-            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
-    ];
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
-}
-
-/// Middleware: one `debug` line per request. Reads of the server's own log
-/// are not logged: the dashboard follows that log, and logging each poll
-/// would feed it its own traffic forever.
-pub(crate) async fn access_log(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if !log::log_enabled!(log::Level::Debug) || reads_server_log(&request) {
-        return next.call(request).await;
-    }
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.path().to_owned();
-    let response = next.call(request).await?;
-    log::debug!(
-        target: "zenserver::access",
-        "{method} {path} {} {:.3} ms",
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1e3
-    );
-    Ok(response)
-}
-
-fn reads_server_log(request: &ServiceRequest) -> bool {
-    let server = request
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.registry.server_session_id());
-    let Some(server) = server else {
-        return false;
-    };
-    request.method() == Method::GET
-        && request
-            .path()
-            .strip_prefix("/sessions/")
-            .and_then(|rest| rest.strip_suffix("/log"))
-            .is_some_and(|id| id.eq_ignore_ascii_case(&server.to_string()))
 }
 
 #[cfg(test)]
