@@ -9,11 +9,13 @@
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
-use sessions_core::session_log::{EntryData, Level, NewEntry, truncate_message};
-use sessions_core::{SessionId, SessionRegistry, millisecond_now};
+use crossbeam_channel::Receiver;
+use sessions_core::log_records::{
+    Drops, LossySender, entry_from_record, lossy_queue, overflow_report,
+};
+use sessions_core::session_log::{NewEntry, truncate_message};
+use sessions_core::{SessionId, SessionRegistry};
 
 /// Records waiting for the drain thread, at most.
 const CHANNEL_CAPACITY: usize = 8_192;
@@ -28,8 +30,7 @@ thread_local! {
 /// The process-wide logger.
 struct BridgeLogger {
     stderr: env_logger::Logger,
-    sender: Sender<NewEntry>,
-    dropped: Arc<AtomicU64>,
+    queue: LossySender<NewEntry>,
 }
 
 /// The receiving end, handed to the drain thread once the server's session
@@ -37,7 +38,7 @@ struct BridgeLogger {
 #[derive(Debug)]
 pub(crate) struct PendingDrain {
     receiver: Receiver<NewEntry>,
-    dropped: Arc<AtomicU64>,
+    drops: Arc<Drops>,
 }
 
 /// Installs the logger: `RUST_LOG` decides what is logged (default `info`),
@@ -45,18 +46,14 @@ pub(crate) struct PendingDrain {
 pub(crate) fn install() -> PendingDrain {
     let stderr =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).build();
-    let (sender, receiver) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
-    let dropped = Arc::new(AtomicU64::new(0));
+    let (queue, receiver) = lossy_queue(CHANNEL_CAPACITY);
+    let drops = Arc::clone(queue.drops());
     let max_level = stderr.filter();
-    let logger = BridgeLogger {
-        stderr,
-        sender,
-        dropped: Arc::clone(&dropped),
-    };
+    let logger = BridgeLogger { stderr, queue };
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(max_level);
     }
-    PendingDrain { receiver, dropped }
+    PendingDrain { receiver, drops }
 }
 
 impl log::Log for BridgeLogger {
@@ -72,27 +69,12 @@ impl log::Log for BridgeLogger {
         if IS_DRAIN_THREAD.with(Cell::get) {
             return;
         }
-        if let Err(TrySendError::Full(_)) = self.sender.try_send(entry_from(record)) {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
+        self.queue.offer(entry_from_record(record));
     }
 
     fn flush(&self) {
         self.stderr.flush();
     }
-}
-
-fn entry_from(record: &log::Record<'_>) -> NewEntry {
-    let level = match record.level() {
-        log::Level::Error => Level::Error,
-        log::Level::Warn => Level::Warn,
-        log::Level::Info => Level::Info,
-        log::Level::Debug | log::Level::Trace => Level::Debug,
-    };
-    let mut data = serde_json::Map::new();
-    data.insert("target".into(), record.target().into());
-    NewEntry::new(millisecond_now(), level, record.args().to_string())
-        .with_data(EntryData::from_object(&data))
 }
 
 impl PendingDrain {
@@ -102,7 +84,7 @@ impl PendingDrain {
             .name("log-drain".into())
             .spawn(move || {
                 IS_DRAIN_THREAD.with(|flag| flag.set(true));
-                drain(&self.receiver, &self.dropped, &registry, session);
+                drain(&self.receiver, &self.drops, &registry, session);
             });
         if let Err(error) = spawned {
             log::error!(
@@ -116,7 +98,7 @@ impl PendingDrain {
 /// never: the thread ends with the process.
 fn drain(
     receiver: &Receiver<NewEntry>,
-    dropped: &AtomicU64,
+    drops: &Drops,
     registry: &SessionRegistry,
     session: SessionId,
 ) {
@@ -126,15 +108,9 @@ fn drain(
         let mut batch = Vec::with_capacity(batch_size);
         batch.push(first);
         batch.extend(receiver.try_iter().take(batch_size - 1));
-        let lost = dropped.swap(0, Ordering::Relaxed);
+        let lost = drops.take_unreported();
         if lost > 0 {
-            batch.push(NewEntry::new(
-                millisecond_now(),
-                Level::Warn,
-                format!(
-                    "{lost} log records were dropped: they came faster than they could be stored"
-                ),
-            ));
+            batch.push(overflow_report(lost));
         }
         for entry in &mut batch {
             truncate_message(&mut entry.message, limits.max_message_bytes);

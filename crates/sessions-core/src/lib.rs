@@ -20,6 +20,10 @@
 //! Waiting for new log entries (long polls) is offered as a runtime-agnostic
 //! future, `Waiter`; there is no executor, timer or thread in here.
 //!
+//! **Log records** (the `log-records` feature), for programs that ship their
+//! own `log` records into a session: [`log_records`] turns a record into an
+//! entry and queues it without ever making the logging thread wait.
+//!
 //! This crate never does IO, never logs, and knows nothing about HTTP or actix:
 //! errors are typed ([`RegistryError`]), and turning them into responses is the
 //! business of the adapter that serves them.
@@ -27,6 +31,8 @@
 mod error;
 mod id;
 mod limits;
+#[cfg(feature = "log-records")]
+pub mod log_records;
 mod merge_patch;
 #[cfg(feature = "registry")]
 mod registry;

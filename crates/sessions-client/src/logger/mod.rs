@@ -16,7 +16,6 @@
 //! at once either way; records wait in the buffer until the session exists.
 
 mod config;
-mod record;
 mod worker;
 
 use std::cell::Cell;
@@ -25,8 +24,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{RecvTimeoutError, Sender};
 use log::LevelFilter;
+use sessions_core::log_records::{Drops, LossySender, entry_from_record, lossy_queue};
 use sessions_core::{IdMinter, Session, SessionId, SessionUpdate, Upserted};
 
 pub use config::LoggerConfig;
@@ -47,8 +47,7 @@ thread_local! {
 /// combine loggers themselves.
 #[derive(Debug)]
 pub struct SessionLogger {
-    sender: Sender<Message>,
-    shared: Arc<Shared>,
+    queue: LossySender<Message>,
     level: LevelFilter,
     flush_timeout: Duration,
 }
@@ -108,10 +107,9 @@ enum Message {
 /// Counters the logger, the handle and the thread share.
 #[derive(Debug, Default)]
 struct Shared {
-    /// Records the full buffer turned away since the last report.
-    unreported: AtomicU64,
+    /// Records the full buffer turned away.
+    drops: Arc<Drops>,
     shipped: AtomicU64,
-    dropped: AtomicU64,
     lost: AtomicU64,
     /// The handle stopped waiting for the thread: no more retries.
     stopping: AtomicBool,
@@ -163,8 +161,11 @@ impl SessionLogger {
     pub fn start(config: LoggerConfig) -> Result<(SessionLogger, LoggerHandle), LoggerError> {
         let client = Client::new(config.client.clone())?;
         let id = config.join.unwrap_or_else(|| IdMinter::new().mint());
-        let (sender, receiver) = crossbeam_channel::bounded(config.capacity);
-        let shared = Arc::new(Shared::default());
+        let (queue, receiver) = lossy_queue(config.capacity);
+        let shared = Arc::new(Shared {
+            drops: Arc::clone(queue.drops()),
+            ..Shared::default()
+        });
         let (registered, registration_answer) = crossbeam_channel::bounded(1);
         let worker_shared = Arc::clone(&shared);
         let worker_config = config.clone();
@@ -198,15 +199,15 @@ impl SessionLogger {
             Ok(Ok((session, _))) => Some(session),
             Ok(Err(error)) => {
                 // The thread stops once the channel closes.
-                drop(sender);
+                drop(queue);
                 let _ = thread.join();
                 return Err(error);
             }
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
         };
+        let sender = queue.channel().clone();
         let logger = SessionLogger {
-            sender: sender.clone(),
-            shared: Arc::clone(&shared),
+            queue,
             level: config.level,
             flush_timeout: config.flush_timeout,
         };
@@ -277,23 +278,15 @@ impl log::Log for SessionLogger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let entry = record::entry_from(record);
-        match self.sender.try_send(Message::Record(entry)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.shared.unreported.fetch_add(1, Ordering::Relaxed);
-                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-            // Shut down: nothing is shipped any more, by design.
-            Err(TrySendError::Disconnected(_)) => {}
-        }
+        // After a shutdown nothing is shipped any more, by design.
+        self.queue.offer(Message::Record(entry_from_record(record)));
     }
 
     /// Waits (up to the flush timeout) until every record logged before has
     /// been sent.
     fn flush(&self) {
         if !IN_WORKER.with(Cell::get) {
-            request(&self.sender, self.flush_timeout, Message::Flush);
+            request(self.queue.channel(), self.flush_timeout, Message::Flush);
         }
     }
 }
@@ -320,7 +313,7 @@ impl LoggerHandle {
     pub fn stats(&self) -> LoggerStats {
         LoggerStats {
             shipped: self.shared.shipped.load(Ordering::Relaxed),
-            dropped: self.shared.dropped.load(Ordering::Relaxed),
+            dropped: self.shared.drops.total(),
             lost: self.shared.lost.load(Ordering::Relaxed),
         }
     }

@@ -22,9 +22,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, TryRecvError};
-use jiff::Timestamp;
-use sessions_core::session_log::{EntryData, Level, NewEntry};
-use sessions_core::{Metadata, SessionId, SessionUpdate};
+use sessions_core::log_records::overflow_report;
+use sessions_core::{SessionId, SessionUpdate};
 
 use super::{IN_WORKER, Message, Shared};
 use crate::{BatchLimits, Client, ClientError, EntryBatch};
@@ -94,7 +93,7 @@ impl Worker {
     /// Sends the batch, with a report of records dropped since the last one.
     fn ship(&self, batch: &mut EntryBatch, refused: &mut bool) {
         let records = batch.len() as u64;
-        let overflow = self.shared.unreported.swap(0, Ordering::Relaxed);
+        let overflow = self.shared.drops.take_unreported();
         if overflow > 0 {
             batch.push(overflow_report(overflow));
         }
@@ -134,9 +133,7 @@ impl Worker {
             if !retry || stopping {
                 self.shared.lost.fetch_add(records, Ordering::Relaxed);
                 // The report did not arrive either; the next batch makes it.
-                self.shared
-                    .unreported
-                    .fetch_add(overflow, Ordering::Relaxed);
+                self.shared.drops.restore_unreported(overflow);
                 *refused = !retry && self.shared.last_error_is_final();
                 return;
             }
@@ -151,16 +148,4 @@ impl Worker {
 /// 413 refuses one batch only.)
 pub(super) fn is_final(error: &ClientError) -> bool {
     matches!(error.status(), Some(401 | 403 | 404 | 409))
-}
-
-/// The warn entry that says how many records the full buffer turned away.
-pub(super) fn overflow_report(dropped: u64) -> NewEntry {
-    let mut data = Metadata::new();
-    data.insert("dropped_records".into(), dropped.into());
-    NewEntry::new(
-        Timestamp::now(),
-        Level::Warn,
-        format!("{dropped} log records were dropped: they came faster than they could be sent"),
-    )
-    .with_data(EntryData::from_object(&data))
 }
