@@ -9,8 +9,10 @@ import {
   appendLines,
   assertClean,
   createSession,
+  createSessionAt,
   endSession,
   logAtBottom,
+  logCount,
   openDashboard,
   screenshot,
   setup,
@@ -142,6 +144,62 @@ test('the text filter narrows the lines and highlights matches', async (t) => {
   await page.locator('[data-testid=filter-input]').fill('');
   await waitForLogCount(page, 60, 60);
   assert.equal(await page.locator('[data-testid=log-scroll] mark').count(), 0);
+  await assertClean(env);
+});
+
+test('the text filter waits for a pause in typing and then filters once', async (t) => {
+  const env = await setup(t);
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'typing' });
+  // Each prefix of "needle" matches a different number of lines (30, 24, 18,
+  // 12, 6, 6), so filtering on a keystroke would change the count shown.
+  const words = ['needle', 'need', 'kneel', 'bone', 'moon'];
+  await appendLines(server, id, lines(60, (i) => `${words[i % 10] ?? 'hay'} ${i}`));
+  // The page runs on Playwright's clock, so the test decides when page time
+  // passes: however slowly this machine delivers the keys, no pause in the
+  // typing is long enough to run the filter.
+  await page.clock.install();
+  await openLog(page, server, id, 60);
+  const before = await logCount(page);
+  assert.equal(before.shown, 60);
+  // Every run of the view's refilter (patched on the module the page itself
+  // imported) with the text it ran for, and every text the count shows.
+  await page.evaluate(async () => {
+    const { LogView } = await import('/dashboard/log-view.js');
+    const refilter = LogView.prototype.refilter;
+    window.__refilters = [];
+    LogView.prototype.refilter = function (...args) {
+      window.__refilters.push(this.filter.text);
+      return refilter.apply(this, args);
+    };
+    const count = document.querySelector('[data-testid=log-count]');
+    window.__counts = [];
+    new MutationObserver(() => window.__counts.push(count.textContent))
+      .observe(count, { childList: true, characterData: true, subtree: true });
+  });
+  const seen = () => page.evaluate(() => ({ refilters: [...window.__refilters], counts: [...new Set(window.__counts)] }));
+  const input = page.locator('[data-testid=filter-input]');
+  await input.focus();
+
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1_000);
+  await page.keyboard.type('needle');
+  assert.equal(await input.inputValue(), 'needle');
+  let { refilters, counts } = await seen();
+  assert.deepEqual(refilters, [], 'no keystroke filters the log');
+  assert.ok(counts.every((text) => text === before.text), `the count stays "${before.text}" (it showed ${counts})`);
+
+  // Typing stopped and time passes: one run, for the whole word.
+  await page.clock.runFor(1_000);
+  ({ refilters, counts } = await seen());
+  assert.deepEqual(refilters, ['needle'], 'the log is filtered once');
+  const after = await logCount(page);
+  assert.deepEqual([after.shown, after.total], [6, 60]);
+  assert.ok(counts.every((text) => text === before.text || text === after.text),
+    `the count shows no partial word's result (it showed ${counts})`);
+  await page.clock.resume();
+  await waitForRows(page, [10, 20, 30, 40, 50, 60]);
+  assert.deepEqual(await marks(page), Array(6).fill('needle'));
+  assert.equal((await seen()).refilters.length, 1, 'and only once');
   await assertClean(env);
 });
 
@@ -318,6 +376,63 @@ test('waits for a stopped log leave no abort listeners behind', async (t) => {
   await page.waitForTimeout(300);
   const left = await page.evaluate(() => window.__abortListeners);
   assert.ok(left <= 2, `${left} abort listeners are still registered`);
+  await assertClean(env);
+});
+
+test('a log started afresh under the same id keeps no row heights of the old one', async (t) => {
+  // The view forgets measured heights when the page's lines shrink below
+  // them. A filter leaves the lines held (their heights stay good); they go
+  // when the server answers that the page's cursor is past the end of the
+  // log: a new log under the old id. Ended sessions are forgotten at once
+  // here, so the id is free again.
+  const env = await setup(t, { serverArgs: ['--max-ended-sessions', '0'] });
+  const { server, page } = env;
+  const { id } = await createSession(server, { appname: 'first-life' });
+  // Wrapped, these take one to five rows.
+  await appendLines(server, id, lines(2000, (i) => `line ${i} ${'lorem ipsum dolor '.repeat((i % 5) * 9)}`));
+  await openLog(page, server, id, 2000);
+  // The view's measured row heights: the Geometry of the module the page
+  // itself imported, caught on its next layout.
+  await page.evaluate(async () => {
+    const { Geometry } = await import('/dashboard/log-geometry.js');
+    const layout = Geometry.prototype.layout;
+    Geometry.prototype.layout = function (...args) {
+      window.__geometry = this;
+      return layout.apply(this, args);
+    };
+  });
+  const heightKeys = () => page.evaluate(() => [...window.__geometry.heights.keys()]);
+  await page.locator('[data-testid=wrap-toggle]').click();
+  // Read the whole log from the top, a screen at a time.
+  await page.$eval('[data-testid=log-scroll]', async (el) => {
+    const frames = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    for (let top = 0; top < el.scrollHeight - el.clientHeight; top += el.clientHeight) {
+      el.scrollTop = top;
+      await frames();
+    }
+  });
+  const measured = await heightKeys();
+  assert.ok(measured.length >= 1900, `heights of the lines read were measured (${measured.length})`);
+
+  // Not following, the page reads nothing more once it has this last line.
+  const follow = page.locator('[data-testid=follow-toggle]');
+  await follow.click();
+  assert.equal(await follow.getAttribute('aria-pressed'), 'false');
+  await appendLines(server, id, ['last of the first log']);
+  await waitForLogCount(page, 2001, 2001);
+  // The session ends and is forgotten; a new one takes its id, with a log of five lines.
+  await endSession(server, id);
+  await createSessionAt(server, id, { appname: 'second-life' });
+  await appendLines(server, id, lines(5, (i) => `second life ${i}`));
+  await page.locator(`tr[data-session-id="${id}"]`, { hasText: 'second-life' }).waitFor();
+
+  // Following again, the page finds its place is past the new log's end and starts over.
+  await follow.click();
+  await waitForLogCount(page, 5, 5);
+  await page.locator(logRow(5), { hasText: 'second life 5' }).waitFor();
+  const kept = await heightKeys();
+  assert.ok(kept.length <= 5 && kept.every((key) => [1, 2, 3, 4, 5].includes(key)),
+    `only the new log's lines have heights (${kept.length} kept, among them ${kept.filter((key) => key > 5).slice(0, 5)})`);
   await assertClean(env);
 });
 

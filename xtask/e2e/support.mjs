@@ -123,6 +123,11 @@ export function createSession(server, body) {
   return call(server, 'POST', '/sessions/', { json: { mode: 'e2e', ...body } });
 }
 
+/** `POST /sessions/{id}`: creates the session with this id (or updates it). */
+export function createSessionAt(server, id, body) {
+  return call(server, 'POST', `/sessions/${id}`, { json: { mode: 'e2e', ...body } });
+}
+
 /** `POST /sessions/{id}/log` with plain text, one entry per line. */
 export function appendLines(server, id, lines, { level } = {}) {
   const query = level ? `?level=${level}` : '';
