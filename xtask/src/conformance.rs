@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::server::Server;
+use crate::server::start_server;
 use crate::{install, project_root, run};
 
 /// The schemathesis this project is checked with.
@@ -20,13 +20,13 @@ pub(crate) fn conformance(max_examples: u32) -> Result<(), String> {
     let root = project_root();
     let binary = root.join("target/debug/zenserver");
     // Long polls stay short so generated `wait` values do not stall the run.
-    let server = Server::start(&binary, &["--max-wait", "1"])?;
+    let server = start_server(&binary, &["--max-wait", "1"])?;
     let mut command = Command::new(venv.join("bin/schemathesis"));
     command
         .arg("--config-file")
         .arg(root.join("xtask/conformance/schemathesis.toml"))
         .args(["run", "docs/openapi.yaml", "--url"])
-        .arg(format!("http://{}", server.address))
+        .arg(format!("http://{}", server.address()))
         .args(["--checks", "all", "--exclude-checks", "use_after_free"])
         .args([
             "--max-examples",

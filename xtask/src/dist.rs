@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::server::Server;
+use crate::server::start_server;
 use crate::{project_root, run};
 
 /// Builds the release binary (the dashboard is embedded at compile time) and
@@ -93,8 +93,8 @@ pub(crate) fn smoke_test() -> Result<(), String> {
         }
     }
     let binary = folder.join(format!("zenserver{}", std::env::consts::EXE_SUFFIX));
-    let server = Server::start(&binary, &[])?;
-    let address = server.address.clone();
+    let server = start_server(&binary, &[])?;
+    let address = server.address().to_owned();
 
     let (status, headers, body) = http_get(&address, "/dashboard/")?;
     if status != 200 || !headers.contains("content-type: text/html") {

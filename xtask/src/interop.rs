@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime};
 
-use crate::server::Server;
+use crate::server::start_server;
 use crate::{install, project_root, run};
 
 /// The token the server is started with, and the SDKs send.
@@ -36,8 +36,8 @@ pub(crate) fn interop() -> Result<(), String> {
     let binary = root
         .join("target/debug")
         .join(format!("zenserver{}", std::env::consts::EXE_SUFFIX));
-    let server = Server::start(&binary, &["--token", TOKEN])?;
-    let url = format!("http://{}", server.address);
+    let server = start_server(&binary, &["--token", TOKEN])?;
+    let url = format!("http://{}", server.address());
 
     let mut python_program = Command::new(python);
     python_program.arg("xtask/interop/python/export_logs.py");

@@ -146,6 +146,25 @@ fn nothing_below_the_http_layer_pulls_in_actix_or_a_runtime() {
 }
 
 #[test]
+fn no_product_depends_on_the_test_support() {
+    for package in [
+        "sessions-log",
+        "sessions-core",
+        "sessions-otlp",
+        "sessions-http",
+        "sessions-client",
+        "zenserver",
+        "zen",
+    ] {
+        let tree = dependency_tree(package);
+        assert!(
+            !tree.iter().any(|dep| dep == "zenserver-test-support"),
+            "{package} depends on the dev-only test support"
+        );
+    }
+}
+
+#[test]
 fn clients_get_the_model_without_the_registry() {
     let tree = dependency_tree("sessions-client");
     assert!(

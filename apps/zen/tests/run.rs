@@ -150,9 +150,9 @@ fn a_command_that_cannot_start_is_recorded_and_exits_127() {
 
 #[test]
 fn a_server_that_never_answers_does_not_delay_the_command() {
-    let silent = support::SilentServer::start();
+    let silent = support::SilentServer::start().unwrap();
     let started = std::time::Instant::now();
-    let mut child = zen_at(&silent.url)
+    let mut child = zen_at(silent.url())
         .args([
             "run",
             "-q",
@@ -204,13 +204,15 @@ fn the_session_is_announced_and_handed_to_the_command() {
     assert_eq!(session.appname, "sh", "the command's file name by default");
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
-        format!("{} {}\n", session.id, server.url)
+        format!("{} {}\n", session.id, server.url())
     );
     assert_eq!(
         String::from_utf8(output.stderr).unwrap(),
         format!(
             "zen: session {} {}/dashboard/?session={}\n",
-            session.id, server.url, session.id
+            session.id,
+            server.url(),
+            session.id
         )
     );
 

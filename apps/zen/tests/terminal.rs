@@ -24,7 +24,7 @@ fn run_on_a_terminal(server: &Server, args: &str) -> String {
     let output = Command::new("script")
         .args(["-qec", &inner, "/dev/null"])
         .env("SHELL", "/bin/sh")
-        .env("ZEN_SERVER", &server.url)
+        .env("ZEN_SERVER", server.url())
         .env_remove("ZEN_TOKEN")
         .stdin(Stdio::null())
         .output()

@@ -327,12 +327,12 @@ fn a_server_with_a_token_wants_it() {
         "this server needs `Authorization: Bearer <token>`; the token is missing or wrong",
     );
     assert!(without.health().is_ok(), "health needs no token");
-    let wrong = Client::new(ClientConfig::new(&server.url).with_token("guess")).unwrap();
+    let wrong = Client::new(ClientConfig::new(server.url()).with_token("guess")).unwrap();
     assert_eq!(
         wrong.list(StatusFilter::Active).unwrap_err().status(),
         Some(401)
     );
-    let with = Client::new(ClientConfig::new(&server.url).with_token("s3cret")).unwrap();
+    let with = Client::new(ClientConfig::new(server.url()).with_token("s3cret")).unwrap();
     assert_eq!(with.list(StatusFilter::Active).unwrap().len(), 1);
 }
 

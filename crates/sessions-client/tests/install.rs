@@ -16,7 +16,7 @@ fn the_installed_logger_ships_the_macros_and_ends_its_session() {
     let server = Server::start();
     let handle = SessionLogger::install(
         LoggerConfig::new("installed")
-            .server(&server.url)
+            .server(server.url())
             .mode("test")
             .jobid("job-7")
             .metadata("platform", "Win64"),
@@ -27,7 +27,7 @@ fn the_installed_logger_ships_the_macros_and_ends_its_session() {
     log::error!(attempt = 2, retry = false; "upload failed");
     log::logger().flush();
 
-    let again = SessionLogger::install(LoggerConfig::new("second").server(&server.url));
+    let again = SessionLogger::install(LoggerConfig::new("second").server(server.url()));
     assert!(matches!(again, Err(LoggerError::AlreadyInstalled)));
 
     let id = handle.session_id();

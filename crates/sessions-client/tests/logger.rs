@@ -109,7 +109,7 @@ fn a_burst_that_fits_the_buffer_arrives_whole() {
     let server = roomy_server();
     let (logger, handle) = SessionLogger::start(
         LoggerConfig::new("burst")
-            .server(&server.url)
+            .server(server.url())
             .capacity(BURST),
     )
     .unwrap();
@@ -126,7 +126,7 @@ fn a_burst_never_waits_for_a_stalled_server_and_counts_what_it_drops() {
     let server = roomy_server();
     let (logger, handle) = SessionLogger::start(
         LoggerConfig::new("stalled")
-            .server(&server.url)
+            .server(server.url())
             .capacity(1_000),
     )
     .unwrap();
@@ -159,7 +159,7 @@ fn a_joined_session_gets_records_and_metadata_and_stays_active() {
     let id = server.create_session("parent").id;
     let (logger, handle) = SessionLogger::start(
         LoggerConfig::new("child")
-            .server(&server.url)
+            .server(server.url())
             .join(id)
             .metadata("worker", 2)
             .level(log::LevelFilter::Debug),
@@ -203,13 +203,13 @@ fn joining_creates_a_missing_session_and_refuses_an_ended_one() {
     let server = Server::start();
     let client = server.client();
     let id: SessionId = "65a1f00dcafe0123456789ab".parse().unwrap();
-    let handle = SessionLogger::start(LoggerConfig::new("first").server(&server.url).join(id))
+    let handle = SessionLogger::start(LoggerConfig::new("first").server(server.url()).join(id))
         .unwrap()
         .1;
     assert_eq!(handle.session().unwrap().appname, "first");
     drop(handle);
     client.end(id).unwrap();
-    let refused = SessionLogger::start(LoggerConfig::new("late").server(&server.url).join(id));
+    let refused = SessionLogger::start(LoggerConfig::new("late").server(server.url()).join(id));
     assert!(matches!(refused, Err(LoggerError::Ended(ended)) if ended == id));
 }
 
@@ -217,7 +217,7 @@ fn joining_creates_a_missing_session_and_refuses_an_ended_one() {
 fn records_for_a_session_that_was_ended_elsewhere_are_counted_lost() {
     let server = Server::start();
     let (logger, handle) =
-        SessionLogger::start(LoggerConfig::new("orphan").server(&server.url)).unwrap();
+        SessionLogger::start(LoggerConfig::new("orphan").server(server.url())).unwrap();
     server.client().end(handle.session_id()).unwrap();
     logger.log(
         &log::Record::builder()
@@ -245,11 +245,11 @@ fn an_unreachable_server_fails_the_start_with_a_clear_error() {
 
 #[test]
 fn a_server_that_never_answers_holds_the_program_up_for_a_second_at_most() {
-    let silent = support::SilentServer::start();
+    let silent = support::SilentServer::start().unwrap();
     let started = Instant::now();
     let (logger, handle) = SessionLogger::start(
         LoggerConfig::new("patient")
-            .server(&silent.url)
+            .server(silent.url())
             .flush_timeout(Duration::from_millis(200)),
     )
     .unwrap();

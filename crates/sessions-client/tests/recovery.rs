@@ -51,7 +51,7 @@ fn after_a_restart_the_session_comes_back_and_nothing_is_lost() {
     let server = Server::start_on(port, &[]);
     let (logger, handle) = SessionLogger::start(
         LoggerConfig::new("survivor")
-            .server(&server.url)
+            .server(server.url())
             .mode("restart")
             .metadata("shard", "3")
             .flush_timeout(Duration::from_secs(20)),
@@ -95,7 +95,7 @@ fn an_outage_longer_than_the_buffer_costs_exactly_counted_records() {
     let server = Server::start_on(port, &[]);
     let (logger, handle) = SessionLogger::start(
         LoggerConfig::new("outage")
-            .server(&server.url)
+            .server(server.url())
             .capacity(100)
             .flush_timeout(Duration::from_secs(20)),
     )
@@ -120,7 +120,7 @@ fn the_client_and_the_logger_take_their_server_from_the_environment() {
     // Child processes: the environment is set only in them.
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "from_the_environment_in_a_child", "--nocapture"])
-        .env("ZEN_SERVER", &server.url)
+        .env("ZEN_SERVER", server.url())
         .env("ZEN_SESSION_ID", session.id.to_string())
         .env("FROM_ENV_CHILD", "1")
         .env_remove("ZEN_TOKEN")

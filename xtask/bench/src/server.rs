@@ -1,45 +1,34 @@
 //! Starting a zenserver for a case, and reading its CPU time and memory.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use zenserver_test_support::ZenServer;
 
 pub(crate) struct Server {
-    child: Child,
+    process: ZenServer,
     pub(crate) port: u16,
-    _stdout: BufReader<ChildStdout>,
 }
 
 impl Server {
-    /// Starts `binary` on a free loopback port with `args`.
+    /// Starts `binary` on a free loopback port with `args`, logging
+    /// warnings and errors only.
     pub(crate) fn start(binary: &Path, args: &[&str]) -> anyhow::Result<Server> {
-        let mut child = Command::new(binary)
-            .args(["--bind", "127.0.0.1", "--port", "0"])
+        let process = ZenServer::launch(binary)
+            .args(["--bind", "127.0.0.1"])
             .args(args)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?;
-        let mut stdout = BufReader::new(child.stdout.take().context("no stdout")?);
-        let mut line = String::new();
-        stdout.read_line(&mut line)?;
-        let Some(port) = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()) else {
-            bail!("unexpected first line {line:?}");
-        };
+            .start()?;
         Ok(Server {
-            child,
-            port,
-            _stdout: stdout,
+            port: process.port(),
+            process,
         })
     }
 
     /// User plus system CPU time the server used so far.
     pub(crate) fn cpu_time(&self) -> anyhow::Result<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.process.pid()))?;
         // Fields after the command name, which is in parentheses.
         let after = stat.rsplit(')').next().context("bad /proc stat")?;
         let fields: Vec<&str> = after.split_whitespace().collect();
@@ -50,7 +39,7 @@ impl Server {
 
     /// Resident memory now and at its peak, in bytes.
     pub(crate) fn memory(&self) -> anyhow::Result<(u64, u64)> {
-        let pid = self.child.id();
+        let pid = self.process.pid();
         Ok((
             proc_status_bytes(pid, "VmRSS:")?,
             proc_status_bytes(pid, "VmHWM:")?,
@@ -72,11 +61,4 @@ pub(crate) fn proc_status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
         .context("bad line")?
         .parse()?;
     Ok(kib * 1024)
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -1,21 +1,18 @@
-//! Test support for `zen`: the real `zenserver` on a free loopback port (the
-//! same support the client library's tests use, included from there rather
-//! than copied), and the `zen` binary pointed at it.
+//! Test support for `zen`: the real `zenserver` on a free loopback port
+//! (through the workspace's test-support crate), and the `zen` binary
+//! pointed at it.
 
 #![allow(dead_code, unused_imports, clippy::unwrap_used, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::process::Command;
 
-#[path = "../../../../crates/sessions-client/tests/support/mod.rs"]
-mod server;
-
-pub use server::{Server, SilentServer, unreachable_url};
+pub use zenserver_test_support::{SilentServer, ZenServer as Server, unreachable_url};
 
 /// `zen` with the server's address, and nothing from the environment that
 /// would change what it does.
 pub fn zen(server: &Server) -> Command {
-    zen_at(&server.url)
+    zen_at(server.url())
 }
 
 pub fn zen_at(url: &str) -> Command {

@@ -4,22 +4,20 @@
 
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use zenserver_test_support::ZenServer;
 
 /// No single exchange may take longer than this; a hung server fails the test
 /// instead of hanging it.
 const IO_TIMEOUT: Duration = Duration::from_secs(90);
 
 pub struct Server {
-    child: Child,
+    process: ZenServer,
     pub port: u16,
-    /// Kept open: the server may still write to stdout.
-    _stdout: BufReader<ChildStdout>,
 }
 
 impl Server {
@@ -27,30 +25,16 @@ impl Server {
         Server::start_with(&[])
     }
 
-    /// Starts the binary with `--port 0` and `args`, and reads the port from
-    /// the line it prints.
+    /// Starts the binary on a free port with `args`; its log goes to the
+    /// test's stderr.
     pub fn start_with(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zenserver"))
-            .args(["--port", "0"])
+        let process = ZenServer::launch(env!("CARGO_BIN_EXE_zenserver"))
             .args(args)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("zenserver starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("zenserver listening on http://127.0.0.1:")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
+            .start()
             .unwrap();
         Server {
-            child,
-            port,
-            _stdout: stdout,
+            port: process.port(),
+            process,
         }
     }
 
@@ -121,31 +105,12 @@ impl Server {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     /// Sends SIGTERM and waits for the process to exit.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + IO_TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.process.terminate(IO_TIMEOUT).unwrap()
     }
 }
 
