@@ -8,11 +8,11 @@
 mod support;
 
 use std::io::Write;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sessions_client::{Client, Level, ReadRequest, Session, SessionId, StatusFilter};
-use support::{Lines, Server, zen};
+use sessions_client::{Client, Level, Session, StatusFilter};
+use support::{Lines, Server, wait_bounded, whole_log, zen};
 
 /// Room for every line of the tests below, so nothing is evicted and what
 /// is missing can only be zen's doing.
@@ -35,7 +35,10 @@ fn every_line_of_a_million_is_stored_in_order() {
     let client = server.client();
     let session = only_ended_session(&client);
     assert_eq!(session.metadata.decode()["dropped_lines"], 0);
-    let messages = whole_log(&client, session.id);
+    let messages: Vec<(Level, String)> = whole_log(&client, session.id)
+        .into_iter()
+        .map(|entry| (entry.level, entry.message))
+        .collect();
     assert_eq!(messages.len(), 1_000_000, "every line, nothing else");
     for (index, (level, message)) in messages.iter().enumerate() {
         assert_eq!(*level, Level::Info);
@@ -70,13 +73,16 @@ fn a_stalled_server_costs_counted_lines_but_never_the_last_ones() {
     let echoed = read_until(&stdout, "last-line");
     signal(server.pid(), "CONT");
     assert_eq!(echoed, LINES + 1, "the echo is complete");
-    let status = wait_bounded(&mut child);
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
     assert!(status.success(), "{status:?}");
 
     let session = only_ended_session(&client);
     let dropped = session.metadata.decode()["dropped_lines"].as_u64().unwrap();
     assert!(dropped > 0, "a 256 KiB buffer cannot hold {LINES} lines");
-    let messages = whole_log(&client, session.id);
+    let messages: Vec<(Level, String)> = whole_log(&client, session.id)
+        .into_iter()
+        .map(|entry| (entry.level, entry.message))
+        .collect();
     let stored: Vec<&str> = messages
         .iter()
         .filter(|(level, _)| *level == Level::Info)
@@ -117,33 +123,6 @@ fn only_ended_session(client: &Client) -> Session {
     ended.remove(0)
 }
 
-/// Every entry of a log, oldest first, as (level, message).
-fn whole_log(client: &Client, id: SessionId) -> Vec<(Level, String)> {
-    let mut messages = Vec::new();
-    let mut cursor = 0;
-    loop {
-        let page = client
-            .read_log(
-                id,
-                ReadRequest::After {
-                    cursor,
-                    limit: 10_000,
-                },
-            )
-            .unwrap();
-        assert_eq!(page.dropped, 0, "the server evicted nothing");
-        if page.entries.is_empty() {
-            return messages;
-        }
-        cursor = page.cursor;
-        messages.extend(
-            page.entries
-                .into_iter()
-                .map(|entry| (entry.level, entry.message)),
-        );
-    }
-}
-
 /// Counts lines until `last`, which must come within the helper's timeout.
 fn read_until(lines: &Lines, last: &str) -> usize {
     let mut count = 0;
@@ -168,22 +147,6 @@ fn wait_until(mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !condition() {
         assert!(Instant::now() < deadline, "gave up waiting");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for zen, killing it after a minute so a hang fails the test
-/// instead of stalling the run.
-fn wait_bounded(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("zen did not exit");
-        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -217,7 +180,7 @@ fn a_server_that_is_gone_costs_every_line_counted_and_zen_still_ends() {
     let stderr = Lines::of(child.stderr.take().unwrap());
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     assert_eq!(read_until(&stdout, "last-line"), 1_001, "the command ran");
-    let status = wait_bounded(&mut child);
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
     assert_eq!(status.code(), Some(5));
     let stderr: Vec<String> = std::iter::from_fn(|| stderr.next()).collect();
     assert!(

@@ -7,11 +7,11 @@
 mod support;
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sessions_client::{Client, Level, ReadRequest, Session, StatusFilter};
-use support::{Lines, Server, zen};
+use support::{Lines, Server, wait_bounded, zen};
 
 /// Traps the three signals, saying which one came, and exits 7 (or gives
 /// up after a minute, so a failed test leaves nothing running).
@@ -36,7 +36,7 @@ fn int_term_and_hup_reach_a_command_that_traps_them() {
             Some(format!("got {name}")),
             "the command got it"
         );
-        let status = wait_bounded(&mut child);
+        let status = wait_bounded(&mut child, Duration::from_secs(60));
         assert_eq!(
             status.code(),
             Some(7),
@@ -76,7 +76,7 @@ fn a_command_killed_by_the_signal_takes_zen_with_it() {
     let (mut child, stdout) = start(&server, "plain", "sleep 60 & echo \"sleeper $!\"; wait");
     let sleeper = sleeper_pid(&stdout);
     signal(child.id(), "TERM");
-    let status = wait_bounded(&mut child);
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
     assert_eq!(status.signal(), Some(15), "zen dies of the same signal");
     assert_gone(sleeper);
     let metadata = ended_session(&server.client(), "plain").metadata.decode();
@@ -119,7 +119,7 @@ fn signals_after_the_command_ended_are_for_zen() {
     signal(child.id(), "INT");
     std::thread::sleep(Duration::from_millis(200));
     signal(child.id(), "INT");
-    let status = wait_bounded(&mut child);
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
     assert_eq!(status.signal(), Some(2), "{status:?}");
 }
 
@@ -181,19 +181,4 @@ fn ended_session(client: &Client, app: &str) -> Session {
         .into_iter()
         .find(|session| session.appname == app)
         .unwrap_or_else(|| panic!("no ended session {app}"))
-}
-
-/// Waits for zen, killing it after a minute so a hang fails the test.
-fn wait_bounded(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("zen did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }

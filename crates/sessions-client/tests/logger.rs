@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use log::Log;
 use serde_json::Value;
 use sessions_client::{
-    Client, Level, LogEntry, LoggerConfig, LoggerError, LoggerHandle, ReadRequest, SessionId,
-    SessionLogger, SessionStatus,
+    Client, Level, LogEntry, LoggerConfig, LoggerError, LoggerHandle, SessionId, SessionLogger,
+    SessionStatus,
 };
-use support::Server;
+use support::{Server, whole_log};
 
 const BURST: usize = 50_000;
 
@@ -33,28 +33,6 @@ fn log_burst(logger: &SessionLogger) {
                 .args(format_args!("record {index}"))
                 .build(),
         );
-    }
-}
-
-fn whole_log(client: &Client, id: SessionId) -> Vec<LogEntry> {
-    let mut entries = Vec::new();
-    let mut cursor = 0;
-    loop {
-        let page = client
-            .read_log(
-                id,
-                ReadRequest::After {
-                    cursor,
-                    limit: 10_000,
-                },
-            )
-            .unwrap();
-        assert_eq!(page.dropped, 0, "the server kept everything");
-        entries.extend(page.entries);
-        cursor = page.cursor;
-        if !page.more {
-            return entries;
-        }
     }
 }
 

@@ -262,6 +262,52 @@ pub fn zenserver_binary() -> PathBuf {
     binary
 }
 
+/// Waits for `child` to exit; kills it and panics after `limit`, so a hang
+/// fails the test instead of stalling the run.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the child did not exit within {limit:?}");
+            }
+            Err(error) => panic!("cannot wait for the child: {error}"),
+        }
+    }
+}
+
+/// Every entry of a session's log, oldest first, read with cursors; panics
+/// when the server evicted any (the test's limits were meant to hold all).
+#[cfg(feature = "client")]
+pub fn whole_log(
+    client: &sessions_client::Client,
+    id: sessions_client::SessionId,
+) -> Vec<sessions_client::LogEntry> {
+    let mut entries = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let request = sessions_client::ReadRequest::After {
+            cursor,
+            limit: 10_000,
+        };
+        let page = client
+            .read_log(id, request)
+            .unwrap_or_else(|error| panic!("cannot read the log of {id}: {error}"));
+        assert_eq!(page.dropped, 0, "the server evicted entries of {id}");
+        entries.extend(page.entries);
+        cursor = page.cursor;
+        if !page.more {
+            return entries;
+        }
+    }
+}
+
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

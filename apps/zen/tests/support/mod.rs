@@ -7,7 +7,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::Command;
 
-pub use zenserver_test_support::{SilentServer, ZenServer as Server, unreachable_url};
+pub use zenserver_test_support::{
+    SilentServer, ZenServer as Server, unreachable_url, wait_bounded, whole_log,
+};
 
 /// `zen` with the server's address, and nothing from the environment that
 /// would change what it does.

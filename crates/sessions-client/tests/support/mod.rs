@@ -3,4 +3,6 @@
 
 #![allow(unused_imports, unreachable_pub)]
 
-pub use zenserver_test_support::{SilentServer, ZenServer as Server, free_port, unreachable_url};
+pub use zenserver_test_support::{
+    SilentServer, ZenServer as Server, free_port, unreachable_url, whole_log,
+};
