@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::Result;
 use crossbeam_channel::{Sender, select};
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use sessions_client::{Client, ClientError, LogEntry, LogPage, ReadRequest, SessionId, wire};
 
 use crate::cli::{LogArgs, LogFormat};
@@ -198,6 +199,9 @@ struct Printer {
     grep: Option<String>,
     since: Option<Timestamp>,
     until: Option<Timestamp>,
+    /// Where pretty times are shown in local time: on a terminal, without
+    /// `--utc`.
+    local_zone: Option<TimeZone>,
     /// Until the retained entries are all read, with `--tail` and filters:
     /// the last matches so far, and how many to keep.
     tail: Option<(VecDeque<LogEntry>, usize)>,
@@ -205,8 +209,11 @@ struct Printer {
 
 impl Printer {
     fn new(args: &LogArgs) -> Printer {
+        let out = Output::stdout();
+        let local_zone = (out.is_terminal() && !args.utc).then(TimeZone::system);
         let mut printer = Printer {
-            out: Output::stdout(),
+            out,
+            local_zone,
             format: if args.json {
                 LogFormat::Json
             } else {
@@ -296,8 +303,8 @@ impl Printer {
             }
             LogFormat::Pretty => {}
         }
-        self.out
-            .styled(DIM, format!("{:.3}", entry.timestamp).as_bytes())?;
+        let time = shown_time(entry.timestamp, self.local_zone.as_ref());
+        self.out.styled(DIM, time.as_bytes())?;
         self.out.write(b" ")?;
         let level = format!("{:<5}", entry.level.as_str());
         self.out
@@ -323,8 +330,40 @@ impl Printer {
     }
 }
 
+/// A time as `--utc` prints it (`2026-12-01T09:30:05.120Z`, RFC 3339 as the
+/// API writes it), or in `zone` for a person at a terminal
+/// (`2026-12-01 10:30:05.120`).
+fn shown_time(time: Timestamp, zone: Option<&TimeZone>) -> String {
+    match zone {
+        Some(zone) => time
+            .to_zoned_datetime(zone.clone())
+            .strftime("%Y-%m-%d %H:%M:%S%.3f")
+            .to_string(),
+        None => format!("{time:.3}"),
+    }
+}
+
 /// A line on standard error; if even that is gone there is nobody to tell.
 pub(crate) fn eprintln_quiet(line: &str) {
     use std::io::Write;
     let _ = writeln!(io::stderr(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_local_for_people_and_utc_otherwise() {
+        let time: Timestamp = "2026-01-02T03:04:05.678Z".parse().unwrap();
+        assert_eq!(shown_time(time, None), "2026-01-02T03:04:05.678Z");
+        let india = TimeZone::posix("IST-5:30").unwrap();
+        assert_eq!(shown_time(time, Some(&india)), "2026-01-02 08:34:05.678");
+        let whole: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap();
+        assert_eq!(
+            shown_time(whole, Some(&TimeZone::UTC)),
+            "2026-01-02 03:04:05.000",
+            "always three digits, so columns line up"
+        );
+    }
 }

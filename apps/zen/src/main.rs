@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             let text = match error.downcast_ref::<sessions_client::ClientError>() {
-                Some(client_error) => output::describe(client_error),
+                Some(client_error) => client_error.to_string(),
                 None => format!("{error:#}"),
             };
             follow::eprintln_quiet(&format!("zen: error: {text}"));

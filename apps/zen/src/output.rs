@@ -12,18 +12,25 @@ use sessions_client::Level;
 pub(crate) struct Output {
     out: StdoutLock<'static>,
     color: bool,
+    terminal: bool,
 }
 
 impl Output {
     /// Colours when standard output is a terminal and `NO_COLOR` is not set.
     pub(crate) fn stdout() -> Output {
         let stdout = io::stdout();
-        let color =
-            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let terminal = stdout.is_terminal();
+        let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Output {
             out: stdout.lock(),
             color,
+            terminal,
         }
+    }
+
+    /// Whether a person reads this: standard output is a terminal.
+    pub(crate) fn is_terminal(&self) -> bool {
+        self.terminal
     }
 
     pub(crate) fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -80,16 +87,6 @@ pub(crate) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
-}
-
-/// An error from the server as zen reports it: a refused token also says
-/// how to give one.
-pub(crate) fn describe(error: &sessions_client::ClientError) -> String {
-    if error.status() == Some(401) {
-        format!("{error}; pass --token or set ZEN_TOKEN")
-    } else {
-        error.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -82,3 +82,58 @@ fn without_a_pseudo_terminal_the_streams_stay_apart() {
     expected.sort();
     assert_eq!(stored, expected, "no terminal: byte for byte, as in a pipe");
 }
+
+/// `zen sessions log ID ARGS` on a terminal whose zone is India's (a POSIX
+/// rule, so no zoneinfo is needed); returns what the terminal showed.
+fn log_on_a_terminal(server: &Server, id: &str, args: &str) -> String {
+    let zen = env!("CARGO_BIN_EXE_zen");
+    let inner = format!("{zen} sessions log {id} {args}");
+    let output = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env("SHELL", "/bin/sh")
+        .env("TZ", "IST-5:30")
+        .env("ZEN_SERVER", server.url())
+        .env("NO_COLOR", "1")
+        .env_remove("ZEN_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux's `script` runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_times_are_local_unless_utc_is_asked_for() {
+    let server = Server::start();
+    let session = server.create_session("clock");
+    let entry = sessions_client::NewEntry::new(
+        "2026-01-02T03:04:05.678Z".parse().unwrap(),
+        Level::Info,
+        "tick",
+    );
+    server
+        .client()
+        .append_entries(session.id, &[entry])
+        .unwrap();
+    let id = session.id.to_string();
+
+    let local = log_on_a_terminal(&server, &id, "");
+    assert!(
+        local.contains("2026-01-02 08:34:05.678 info  tick"),
+        "local time: {local:?}"
+    );
+    let utc = log_on_a_terminal(&server, &id, "--utc");
+    assert!(
+        utc.contains("2026-01-02T03:04:05.678Z info  tick"),
+        "UTC: {utc:?}"
+    );
+    let piped = support::zen(&server)
+        .args(["sessions", "log", &id])
+        .env("TZ", "IST-5:30")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&piped.stdout).contains("2026-01-02T03:04:05.678Z info  tick"),
+        "in a pipe, UTC: {piped:?}"
+    );
+}

@@ -12,8 +12,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The server answered with an error status.
-    #[error("{detail} (HTTP {status})")]
+    /// The server answered with an error status. A refused token (401) also
+    /// says how to give one.
+    #[error("{detail} (HTTP {status}){}", token_hint(*.status))]
     Api {
         status: u16,
         /// The status code's reason phrase, such as `Not Found`.
@@ -37,6 +38,17 @@ pub enum ClientError {
     /// The configured base URL cannot be used.
     #[error("`{url}` is not a server address this client can use: {reason}")]
     InvalidUrl { url: String, reason: String },
+}
+
+/// What a 401 adds to its message: where the token comes from, for `zen`
+/// (`--token`) and for programs that read the environment
+/// (`Client::from_env`, `LoggerConfig::from_env`).
+fn token_hint(status: u16) -> &'static str {
+    if status == 401 {
+        "; pass --token or set ZEN_TOKEN"
+    } else {
+        ""
+    }
 }
 
 impl ClientError {

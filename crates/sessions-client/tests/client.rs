@@ -326,6 +326,14 @@ fn a_server_with_a_token_wants_it() {
         401,
         "this server needs `Authorization: Bearer <token>`; the token is missing or wrong",
     );
+    assert!(
+        without
+            .list(StatusFilter::Active)
+            .unwrap_err()
+            .to_string()
+            .ends_with("(HTTP 401); pass --token or set ZEN_TOKEN"),
+        "a refused token says how to give one"
+    );
     assert!(without.health().is_ok(), "health needs no token");
     let wrong = Client::new(ClientConfig::new(server.url()).with_token("guess")).unwrap();
     assert_eq!(

@@ -203,6 +203,11 @@ pub(crate) struct LogArgs {
     /// How to print each entry.
     #[arg(short, long, value_enum, default_value_t = LogFormat::Pretty)]
     pub(crate) output: LogFormat,
+    /// Print times in UTC (RFC 3339, as the API writes them). On a terminal
+    /// times are local by default (the zone of TZ or /etc/localtime);
+    /// elsewhere, in a pipe or a file, they are always UTC.
+    #[arg(long)]
+    pub(crate) utc: bool,
 }
 
 /// How `zen sessions log` prints an entry.

@@ -42,7 +42,6 @@ use self::shipper::{Shipped, Warnings};
 use crate::cli::RunArgs;
 use crate::follow::eprintln_quiet;
 use crate::lines::{LineSplitter, terminal_text};
-use crate::output::describe;
 
 /// How long zen waits for each answer while running a command: a retry
 /// (with the lines buffered meanwhile) is better than a long wait.
@@ -61,7 +60,7 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
         Err(error) => {
             warnings.warn(&format!(
                 "zen: cannot create a session ({}); running the command without one",
-                describe(&error)
+                error
             ));
             None
         }
@@ -330,7 +329,7 @@ fn finish(
     if let Err(error) = result {
         warnings.warn(&format!(
             "zen: cannot end session {id} ({}); the command has ended",
-            describe(&error)
+            error
         ));
     }
     if dropped > 0 {

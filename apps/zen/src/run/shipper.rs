@@ -29,7 +29,6 @@ use sessions_client::{BatchLimits, Client, ClientError, EntryBatch, SessionId, S
 use super::buffer::{OutputBuffer, Taken};
 use crate::follow::eprintln_quiet;
 use crate::lines::LINGER;
-use crate::output::describe;
 
 /// How long the rest of the output may take to reach the server once the
 /// command ended, as long as the server keeps taking batches.
@@ -90,7 +89,7 @@ pub(crate) fn start(
         if let Err(error) = client.upsert(id, &registration) {
             warnings.warn(&format!(
                 "zen: cannot create a session ({}); running the command without one",
-                describe(&error)
+                error
             ));
             buffer.discard_all();
             return Shipped { session: None };
@@ -171,14 +170,14 @@ impl Shipper<'_> {
                 self.warnings.warn(&format!(
                     "zen: cannot store the command's output in session {} ({}); the command goes on",
                     self.id,
-                    describe(&error)
+                    error
                 ));
                 return Sent::Refused;
             }
             self.warnings.warn(&format!(
                 "zen: cannot store the command's output in session {} for now ({}); trying again, keeping the newest lines meanwhile",
                 self.id,
-                describe(&error)
+                error
             ));
             if self.out_of_time() {
                 return Sent::Refused;
