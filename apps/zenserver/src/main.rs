@@ -69,6 +69,7 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
             cli.token.clone(),
         ),
         started,
+        metrics: Default::default(),
     });
 
     let url = format!("http://{address}");

@@ -43,7 +43,7 @@ pub use id::{IdMinter, ParseSessionIdError, SessionId};
 pub use limits::{Limits, MAX_JSON_DEPTH, json_depth};
 pub use merge_patch::{merge_patch, merge_patch_object};
 #[cfg(feature = "registry")]
-pub use registry::{SessionRegistry, Waiter};
+pub use registry::{EntryTotals, SessionRegistry, Waiter};
 pub use session::{
     CompactMetadata, Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter,
     Upserted, millisecond_now,

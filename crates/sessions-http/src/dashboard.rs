@@ -33,6 +33,9 @@ static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/dashboard_assets.r
 /// Where the dashboard's files are mounted.
 pub(crate) const DASHBOARD_PATH: &str = "/dashboard";
 
+/// The resource of every file under it.
+pub(crate) const DASHBOARD_FILES: &str = "/dashboard/{path:.*}";
+
 /// Registers `/` and `/dashboard` (redirects to `/dashboard/`) and every
 /// file under `/dashboard/`: the embedded copy, or with `dir` the files of
 /// that folder. Pass it to [`crate::connection_service`].
@@ -43,11 +46,12 @@ pub fn dashboard(dir: Option<PathBuf>) -> impl FnOnce(&mut web::ServiceConfig) +
         for path in ["/", DASHBOARD_PATH] {
             config.service(
                 web::resource(path)
+                    .name(path)
                     .route(web::get().to(|| redirect("/dashboard/")))
                     .default_service(web::to(method_not_allowed("GET"))),
             );
         }
-        let files = web::resource("/dashboard/{path:.*}");
+        let files = web::resource(DASHBOARD_FILES).name(DASHBOARD_FILES);
         let files = match folder {
             Some(folder) => files.route(
                 web::get()

@@ -33,6 +33,7 @@ mod json_numbers;
 mod live;
 mod log_body;
 mod log_json;
+mod metrics;
 mod pieces;
 mod problem;
 mod query;
@@ -52,6 +53,7 @@ pub use access::AccessPolicy;
 pub use connections::{ConnectionLimit, ConnectionStream, ConnectionTimeouts, connection_service};
 pub use dashboard::dashboard;
 pub use live::LiveUpdates;
+pub use metrics::Metrics;
 pub use problem::ApiError;
 pub use routes::{ROUTES, Route};
 
@@ -93,6 +95,9 @@ pub struct AppState {
     /// Shared with the server's on-connect hook, which counts connections.
     pub connections: Arc<ConnectionLimit>,
     pub started: Instant,
+    /// Request counts and latencies, and the gauges only HTTP knows, for
+    /// `GET /metrics`.
+    pub metrics: Metrics,
 }
 
 /// The complete API as an actix `App`: routes, problem+json fallbacks for
@@ -114,6 +119,7 @@ pub fn app(
         .configure(routes::configure)
         .default_service(web::to(handlers::no_route))
         .wrap(actix_web::middleware::from_fn(access::guard))
+        .wrap(actix_web::middleware::from_fn(metrics::track))
         .wrap(actix_web::middleware::from_fn(access_log::access_log))
         .wrap(actix_web::middleware::from_fn(connections::track_requests))
 }

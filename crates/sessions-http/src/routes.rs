@@ -3,8 +3,8 @@
 
 use actix_web::web;
 
-use crate::dashboard::DASHBOARD_PATH;
-use crate::handlers::{health, log, method_not_allowed, otlp, sessions, ws};
+use crate::dashboard::{DASHBOARD_FILES, DASHBOARD_PATH};
+use crate::handlers::{health, log, method_not_allowed, metrics, otlp, sessions, ws};
 
 /// One method on one path, as `docs/openapi.yaml` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,27 @@ pub(crate) const WEBSOCKET_PATH: &str = "/sessions/ws";
 /// The health check, which load balancers and scripts call without a token.
 const HEALTH_PATH: &str = "/health";
 
+/// The Prometheus metrics, guarded by the token like the API.
+const METRICS_PATH: &str = "/metrics";
+
+/// OTLP/HTTP's path for logs, where SDKs and collectors send them.
+const OTLP_LOGS_PATH: &str = "/v1/logs";
+
+/// The name each resource is registered under: its path template. Metrics
+/// label requests with it (a fixed set, whatever paths clients ask for).
+pub(crate) const ROUTE_NAMES: &[&str] = &[
+    "/sessions/",
+    WEBSOCKET_PATH,
+    "/sessions/{id}",
+    "/sessions/{id}/log",
+    HEALTH_PATH,
+    METRICS_PATH,
+    OTLP_LOGS_PATH,
+    "/",
+    DASHBOARD_PATH,
+    DASHBOARD_FILES,
+];
+
 /// Every route [`configure`] registers. `/sessions` without the slash is an
 /// alias of `/sessions/` and not listed separately.
 pub const ROUTES: &[Route] = &[
@@ -32,7 +53,8 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/sessions/{id}/log"),
     route("POST", "/sessions/{id}/log"),
     route("GET", HEALTH_PATH),
-    route("POST", "/v1/logs"),
+    route("GET", METRICS_PATH),
+    route("POST", OTLP_LOGS_PATH),
 ];
 
 /// Paths anyone on an allowed host may fetch without a token: the health
@@ -53,6 +75,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             web::resource(["/sessions", "/sessions/"])
+                .name("/sessions/")
                 .route(web::get().to(sessions::list))
                 .route(web::post().to(sessions::create))
                 .default_service(web::to(method_not_allowed("GET, POST"))),
@@ -60,11 +83,13 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         // Before `/sessions/{id}`, which would take `ws` for an id.
         .service(
             web::resource(WEBSOCKET_PATH)
+                .name(WEBSOCKET_PATH)
                 .route(web::get().to(ws::connect))
                 .default_service(web::to(method_not_allowed("GET"))),
         )
         .service(
             web::resource("/sessions/{id}")
+                .name("/sessions/{id}")
                 .route(web::get().to(sessions::get))
                 .route(web::post().to(sessions::upsert))
                 .route(web::put().to(sessions::patch_metadata))
@@ -73,18 +98,26 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/sessions/{id}/log")
+                .name("/sessions/{id}/log")
                 .route(web::get().to(log::read))
                 .route(web::post().to(log::append))
                 .default_service(web::to(method_not_allowed("GET, POST"))),
         )
         .service(
             web::resource(HEALTH_PATH)
+                .name(HEALTH_PATH)
                 .route(web::get().to(health::health))
                 .default_service(web::to(method_not_allowed("GET"))),
         )
-        // OTLP/HTTP's path for logs, where SDKs and collectors send them.
         .service(
-            web::resource("/v1/logs")
+            web::resource(METRICS_PATH)
+                .name(METRICS_PATH)
+                .route(web::get().to(metrics::metrics))
+                .default_service(web::to(method_not_allowed("GET"))),
+        )
+        .service(
+            web::resource(OTLP_LOGS_PATH)
+                .name(OTLP_LOGS_PATH)
                 .route(web::post().to(otlp::export))
                 .default_service(web::to(method_not_allowed("POST"))),
         );

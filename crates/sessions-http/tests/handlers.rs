@@ -38,6 +38,7 @@ fn state_with(limits: Limits, token: Option<&str>) -> Arc<AppState> {
         ),
         connections: ConnectionLimit::new(100),
         started: Instant::now(),
+        metrics: Default::default(),
     })
 }
 
@@ -415,4 +416,116 @@ async fn a_long_poll_answers_when_an_entry_arrives() {
     let polled = polled.json();
     assert_eq!(polled["entries"][0]["message"], "awake");
     assert_eq!(polled["cursor"], 1);
+}
+
+/// The value of the sample `name{labels}` in a metrics body.
+fn sample(body: &str, name_and_labels: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+}
+
+#[actix_web::test]
+async fn metrics_count_sessions_entries_and_requests() {
+    let state = state();
+    let id = create(&state, "builder").await;
+    for _ in 0..3 {
+        call(
+            &state,
+            TestRequest::post()
+                .uri(&format!("/sessions/{id}/log"))
+                .insert_header((header::CONTENT_TYPE, "text/plain"))
+                .set_payload("one\ntwo\n"),
+        )
+        .await;
+    }
+    call(&state, TestRequest::get().uri("/sessions/not-an-id")).await;
+
+    let answer = call(&state, TestRequest::get().uri("/metrics")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.header(header::CONTENT_TYPE),
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let body = String::from_utf8(answer.body).unwrap();
+    assert_eq!(
+        sample(&body, "zenserver_sessions{status=\"active\"}"),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(&body, "zenserver_log_entries_appended_total"),
+        Some(6.0)
+    );
+    assert_eq!(
+        sample(&body, "zenserver_log_entries_dropped_total"),
+        Some(0.0)
+    );
+    assert_eq!(sample(&body, "zenserver_long_polls_waiting"), Some(0.0));
+    let appends = "{route=\"/sessions/{id}/log\",method=\"POST\",status=\"200\"}";
+    assert_eq!(
+        sample(&body, &format!("zenserver_http_requests_total{appends}")),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &body,
+            &format!("zenserver_http_request_duration_seconds_count{appends}")
+        ),
+        Some(3.0)
+    );
+    let bad_id = "{route=\"/sessions/{id}\",method=\"GET\",status=\"400\"}";
+    assert_eq!(
+        sample(&body, &format!("zenserver_http_requests_total{bad_id}")),
+        Some(1.0),
+        "refusals are counted under their route"
+    );
+    for line in body.lines().filter(|line| !line.starts_with('#')) {
+        let value = line.rsplit(' ').next().unwrap();
+        assert!(value.parse::<f64>().is_ok(), "not a sample: {line:?}");
+    }
+}
+
+#[actix_web::test]
+async fn metrics_need_the_token_and_made_up_requests_cannot_grow_them() {
+    let state = state_with(Limits::default(), Some("s3cret"));
+    call(&state, TestRequest::get().uri("/metrics"))
+        .await
+        .assert_problem(401, "token");
+    for index in 0..500 {
+        let method = actix_web::http::Method::from_bytes(format!("M{index}").as_bytes()).unwrap();
+        call(
+            &state,
+            TestRequest::default()
+                .method(method)
+                .uri(&format!("/made/up/{index}"))
+                .insert_header((header::AUTHORIZATION, "Bearer s3cret")),
+        )
+        .await;
+    }
+    let body = String::from_utf8(
+        call(
+            &state,
+            TestRequest::get()
+                .uri("/metrics")
+                .insert_header((header::AUTHORIZATION, "Bearer s3cret")),
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    let request_series = body
+        .lines()
+        .filter(|line| line.starts_with("zenserver_http_requests_total{"))
+        .count();
+    assert!(
+        request_series <= 3,
+        "500 made-up paths and methods made {request_series} series"
+    );
+    assert_eq!(
+        sample(
+            &body,
+            "zenserver_http_requests_total{route=\"unmatched\",method=\"other\",status=\"404\"}"
+        ),
+        Some(500.0)
+    );
 }

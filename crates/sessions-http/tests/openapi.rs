@@ -90,6 +90,7 @@ async fn every_route_reaches_a_handler() {
         access: AccessPolicy::new("127.0.0.1".parse().unwrap(), 8558, &[], &[], None),
         connections: ConnectionLimit::new(100),
         started: Instant::now(),
+        metrics: Default::default(),
     });
     let app = actix_test::init_service(sessions_http::app(state)).await;
     for route in ROUTES {

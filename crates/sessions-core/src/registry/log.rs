@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use sessions_log::{AppendOutcome, LogRead, NewEntry, ReadRequest};
 
-use super::{SessionRegistry, Waiter};
+use super::{EntryTotals, SessionRegistry, Waiter};
 use crate::{
     MAX_JSON_DEPTH, RegistryError, SessionId, ValidationError, json_depth, millisecond_now,
 };
@@ -27,6 +27,7 @@ impl SessionRegistry {
         let bytes_before = state.log.retained_bytes();
         let outcome = state.log.append(entries).map_err(ValidationError::from)?;
         self.account_log_memory(bytes_before, state.log.retained_bytes());
+        self.count_entries(outcome.appended as u64, outcome.evicted);
         if outcome.appended > 0 {
             state.updated = millisecond_now();
         }
@@ -39,6 +40,23 @@ impl SessionRegistry {
             self.enforce_log_memory_budget();
         }
         Ok(outcome)
+    }
+
+    /// Entries appended and evicted since the registry was made.
+    pub fn entry_totals(&self) -> EntryTotals {
+        EntryTotals {
+            appended: self.entries_appended.load(Ordering::Relaxed),
+            evicted: self.entries_evicted.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(super) fn count_entries(&self, appended: u64, evicted: u64) {
+        if appended > 0 {
+            self.entries_appended.fetch_add(appended, Ordering::Relaxed);
+        }
+        if evicted > 0 {
+            self.entries_evicted.fetch_add(evicted, Ordering::Relaxed);
+        }
     }
 
     fn validate_batch(&self, entries: &[NewEntry]) -> Result<(), ValidationError> {

@@ -55,8 +55,10 @@ impl SessionRegistry {
             let mut state = largest.lock();
             let excess = self.log_memory().saturating_sub(budget);
             let before = state.log.retained_bytes();
+            let dropped_before = state.log.summary().dropped;
             let freed = state.log.evict_bytes(excess);
             self.account_log_memory(before, state.log.retained_bytes());
+            self.count_entries(0, state.log.summary().dropped - dropped_before);
             drop(state);
             if freed == 0 {
                 break;

@@ -46,6 +46,19 @@ pub struct SessionRegistry {
     change_version: AtomicU64,
     /// Notified with every change of `change_version`, and at shutdown.
     changed: event_listener::Event,
+    /// Entries appended to any log since the registry was made.
+    entries_appended: AtomicU64,
+    /// Entries evicted from logs to keep within their limits or the shared
+    /// budget (not those of sessions forgotten whole).
+    entries_evicted: AtomicU64,
+}
+
+/// What the registry's logs took in and gave up since it was made; for
+/// metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EntryTotals {
+    pub appended: u64,
+    pub evicted: u64,
 }
 
 #[derive(Debug, Default)]
@@ -68,6 +81,8 @@ impl SessionRegistry {
             shutting_down: AtomicBool::new(false),
             change_version: AtomicU64::new(0),
             changed: event_listener::Event::new(),
+            entries_appended: AtomicU64::new(0),
+            entries_evicted: AtomicU64::new(0),
         }
     }
 

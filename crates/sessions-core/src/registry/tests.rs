@@ -322,6 +322,14 @@ fn the_shared_budget_forgets_ended_sessions_then_trims_the_largest_log() {
     let large_log = registry.get(large).unwrap().log;
     assert_eq!(large_log.entries, 8);
     assert_eq!(large_log.dropped, 13 - 8);
+    assert_eq!(
+        registry.entry_totals(),
+        EntryTotals {
+            appended: 4 + 2 + 4 + 1 + 4 + 4,
+            evicted: 13 - 8,
+        },
+        "evictions by the budget are counted; a forgotten session's entries are not"
+    );
 }
 
 #[test]
@@ -472,4 +480,25 @@ fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
         }
         std::thread::park();
     }
+}
+
+#[test]
+fn entry_totals_count_appends_and_evictions_by_a_logs_own_cap() {
+    let limits = Limits {
+        log: RingLimits::new(3, 1 << 20),
+        ..Limits::default()
+    };
+    let registry = SessionRegistry::new(limits);
+    let id = registry.create(new_session("capped")).unwrap().id;
+    registry
+        .append(id, &[line("a"), line("b"), line("c"), line("d")])
+        .unwrap();
+    registry.append(id, &[line("e")]).unwrap();
+    assert_eq!(
+        registry.entry_totals(),
+        EntryTotals {
+            appended: 5,
+            evicted: 2
+        }
+    );
 }

@@ -30,8 +30,10 @@ pub(crate) async fn read(
         && !query.wait.is_zero()
         && let Some(waiter) = state.registry.wait_for_log(id, cursor)?
     {
+        let waiting = state.metrics.long_poll_waits();
         // Timing out is the normal end of a long poll with nothing new.
         let _ = actix_web::rt::time::timeout(query.wait, waiter).await;
+        drop(waiting);
         (body, _, _) = read_once(&state, id, query.request)?;
     }
     Ok(json_bytes(StatusCode::OK, body))

@@ -2,6 +2,7 @@
 
 pub(crate) mod health;
 pub(crate) mod log;
+pub(crate) mod metrics;
 pub(crate) mod otlp;
 pub(crate) mod sessions;
 pub(crate) mod ws;
