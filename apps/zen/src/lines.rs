@@ -27,12 +27,55 @@ impl LineSplitter {
     /// U+FFFD. A line longer than the server takes is kept only up to a bit
     /// over the limit, for the batch to cut and mark.
     pub(crate) fn push(&mut self, mut bytes: &[u8], mut line: impl FnMut(&str)) {
-        while let Some(end) = bytes.iter().position(|&byte| byte == b'\n') {
+        // A line begun in an earlier read is completed first.
+        if !self.pending.is_empty() {
+            let Some(end) = memchr::memchr(b'\n', bytes) else {
+                self.keep(bytes);
+                return;
+            };
             self.keep(&bytes[..end]);
             self.emit(&mut line);
             bytes = &bytes[end + 1..];
         }
-        self.keep(bytes);
+        // The whole lines of this read are taken where they lie, checked as
+        // UTF-8 once together (a newline never falls inside a character):
+        // `zen run -- seq 1000000` sends a million lines through here while
+        // the command waits for the pipe, so no line is copied twice.
+        let complete = memchr::memrchr(b'\n', bytes).map_or(0, |last| last + 1);
+        let (lines, rest) = bytes.split_at(complete);
+        match std::str::from_utf8(lines) {
+            Ok(text) => {
+                let mut start = 0;
+                for end in memchr::memchr_iter(b'\n', lines) {
+                    self.emit_whole(&text[start..end], &mut line);
+                    start = end + 1;
+                }
+            }
+            Err(_) => {
+                let pieces = lines
+                    .strip_suffix(b"\n")
+                    .map(|whole| whole.split(|&byte| byte == b'\n'));
+                for raw in pieces.into_iter().flatten() {
+                    self.keep(raw);
+                    self.emit(&mut line);
+                }
+            }
+        }
+        self.keep(rest);
+    }
+
+    /// A whole line of valid text, as `emit` would give it.
+    fn emit_whole(&mut self, raw: &str, line: &mut impl FnMut(&str)) {
+        if raw.len() > MAX_MESSAGE_BYTES + 4 {
+            // Cut where `keep` cuts, which may be inside a character.
+            self.keep(raw.as_bytes());
+            self.emit(line);
+            return;
+        }
+        let text = raw.strip_suffix('\r').unwrap_or(raw);
+        if !text.bytes().all(|byte| byte.is_ascii_whitespace()) {
+            line(text);
+        }
     }
 
     /// The last line, when the stream ended without a newline.
@@ -172,6 +215,57 @@ mod tests {
         check("\x1b7saved\x1b8", "saved");
         check("cut\x1b[", "cut");
         check("\x1b[2K\x1b[1G", "");
+    }
+
+    /// The splitter as it was before whole lines were taken in place: each
+    /// line through `keep` and `emit`. The fast path must give the same.
+    fn split_line_by_line(chunks: &[Vec<u8>]) -> Vec<String> {
+        let mut splitter = LineSplitter::default();
+        let mut lines = Vec::new();
+        for chunk in chunks {
+            let mut bytes = chunk.as_slice();
+            while let Some(end) = bytes.iter().position(|&byte| byte == b'\n') {
+                splitter.keep(&bytes[..end]);
+                splitter.emit(&mut |line: &str| lines.push(line.to_owned()));
+                bytes = &bytes[end + 1..];
+            }
+            splitter.keep(bytes);
+        }
+        splitter.finish(|line| lines.push(line.to_owned()));
+        lines
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn taking_whole_lines_in_place_changes_nothing(
+            chunks in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::sample::select(b"ab \t\r\n\xc3\xa9\xff".to_vec()),
+                        proptest::num::u8::ANY,
+                    ],
+                    0..64,
+                ),
+                0..12,
+            )
+        ) {
+            let mut splitter = LineSplitter::default();
+            let mut lines = Vec::new();
+            for chunk in &chunks {
+                splitter.push(chunk, |line| lines.push(line.to_owned()));
+            }
+            splitter.finish(|line| lines.push(line.to_owned()));
+            proptest::prop_assert_eq!(lines, split_line_by_line(&chunks));
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_alike_in_one_read_or_many() {
+        let mut long = "é".repeat(MAX_MESSAGE_BYTES);
+        long.push('\n');
+        let whole = split_line_by_line(&[long.clone().into_bytes()]);
+        check(&[long.as_bytes()], &[whole[0].as_str()]);
+        assert_eq!(whole[0].len(), MAX_MESSAGE_BYTES + 4);
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl LineChunk {
 
     pub(crate) fn push(&mut self, line: &str) {
         self.text.push_str(line);
-        // A chunk holds one read of at most 64 KiB (and a line cut a bit
+        // A chunk holds one read of at most 256 KiB (and a line cut a bit
         // over the message limit), far from 4 GiB.
         self.ends
             .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));

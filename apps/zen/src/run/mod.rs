@@ -161,6 +161,7 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
         ],
         None => [
             child.stdout.take().map(|stdout| {
+                widen_pipe(&stdout);
                 pump(
                     stdout,
                     io::stdout(),
@@ -169,6 +170,7 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
                 )
             }),
             child.stderr.take().map(|stderr| {
+                widen_pipe(&stderr);
                 pump(
                     stderr,
                     io::stderr(),
@@ -230,6 +232,17 @@ fn registration(args: &RunArgs) -> SessionUpdate {
     }
 }
 
+/// What a command's output pipe is widened to: a command that writes in
+/// bursts (`seq 1000000`) then rarely waits for zen's reader to take its
+/// turn, instead of every 64 KiB. Linux lets any process go up to 1 MiB.
+const PIPE_BYTES: usize = 1 << 20;
+
+/// Widens the pipe, if the system lets us; a narrow pipe only costs the
+/// command a few more waits.
+fn widen_pipe(pipe: &impl std::os::fd::AsFd) {
+    let _ = rustix::pipe::fcntl_setpipe_size(pipe, PIPE_BYTES);
+}
+
 /// Copies one output stream of the command to ours, byte for byte, and
 /// queues its lines for the session. Stops echoing, but goes on reading, if
 /// our side is closed: the command must never block on a full pipe.
@@ -254,7 +267,7 @@ fn pump(
     };
     std::thread::spawn(move || {
         let mut echoing = true;
-        let mut bytes = vec![0; 64 << 10];
+        let mut bytes = vec![0; 256 << 10];
         let mut splitter = LineSplitter::default();
         loop {
             let read = match source.read(&mut bytes) {
