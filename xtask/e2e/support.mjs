@@ -4,7 +4,7 @@
 // test can assert that none happened.
 //
 // Run through `cargo xtask e2e`, which builds the server and sets
-// ZENSERVER_BIN; `node --test e2e/` from the repository root works too once
+// ZENSERVER_BIN; `node --test xtask/e2e/` from the repository root works too once
 // `target/debug/zenserver` is built. With E2E_DASHBOARD_DIR=web the server
 // serves the dashboard from disk (`--dashboard-dir`), so changes to web/ are
 // tested without rebuilding.
@@ -18,7 +18,9 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** This folder, `xtask/e2e`. */
+const testsDir = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(testsDir, '..', '..');
 export const screenshotDir = path.join(repoRoot, 'target', 'e2e');
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
@@ -419,13 +421,13 @@ export function paintedBackground(page, selector) {
 }
 
 /**
- * Runs axe-core (from e2e/node_modules) in the page and resolves to its
+ * Runs axe-core (from this folder's node_modules) in the page and resolves to its
  * serious and critical findings, each as one readable line. The script is
  * evaluated through the DevTools protocol, which the page's CSP does not
  * govern, so the page stays as strict as it is served.
  */
 export async function axeFindings(page) {
-  axeSource ??= await readFile(path.join(repoRoot, 'e2e', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  axeSource ??= await readFile(path.join(testsDir, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
   return violations
