@@ -46,7 +46,7 @@ pub(crate) async fn upsert(
     let update = SessionBody::parse(&body)?.into_update();
     Ok(match state.registry.upsert(id, update)? {
         Upserted::Created(session) => created(&session),
-        Upserted::Updated(session) => json_bytes(StatusCode::OK, session_json(&session)),
+        Upserted::Updated(session) => session_ok(&session),
     })
 }
 
@@ -59,8 +59,7 @@ pub(crate) async fn patch_metadata(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_content(&request, payload, &state.limits).await?;
     let patch = MetadataPatchBody::parse(&body)?;
-    let session = state.registry.patch_metadata(id, &patch.metadata)?;
-    Ok(json_bytes(StatusCode::OK, session_json(&session)))
+    Ok(session_ok(&state.registry.patch_metadata(id, &patch.metadata)?))
 }
 
 /// `DELETE /sessions/{id}`: ends the session.
@@ -68,8 +67,7 @@ pub(crate) async fn end(
     PlainSessionPath(id): PlainSessionPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = state.registry.end(id)?;
-    Ok(json_bytes(StatusCode::OK, session_json(&session)))
+    Ok(session_ok(&state.registry.end(id)?))
 }
 
 /// `GET /sessions/{id}`.
@@ -77,8 +75,12 @@ pub(crate) async fn get(
     PlainSessionPath(id): PlainSessionPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = state.registry.get(id)?;
-    Ok(json_bytes(StatusCode::OK, session_json(&session)))
+    Ok(session_ok(&state.registry.get(id)?))
+}
+
+/// 200 with the session.
+fn session_ok(session: &Session) -> HttpResponse {
+    json_bytes(StatusCode::OK, session_json(session))
 }
 
 fn created(session: &Session) -> HttpResponse {
