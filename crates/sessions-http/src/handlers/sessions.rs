@@ -59,7 +59,8 @@ pub(crate) async fn patch_metadata(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_content(&request, payload, &state.limits).await?;
     let patch = MetadataPatchBody::parse(&body)?;
-    Ok(session_ok(&state.registry.patch_metadata(id, &patch.metadata)?))
+    let session = state.registry.patch_metadata(id, &patch.metadata)?;
+    Ok(session_ok(&session))
 }
 
 /// `DELETE /sessions/{id}`: ends the session.
