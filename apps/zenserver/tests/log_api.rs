@@ -255,7 +255,7 @@ fn bad_log_requests_are_refused_and_change_nothing() {
         &server,
         json(r#"{"message": 5}"#),
         400,
-        "entry 0: invalid type: integer `5`, expected a string",
+        "entry 0: `message`: invalid type: integer `5`, expected a string",
     );
     check_refused(
         &server,
@@ -273,13 +273,13 @@ fn bad_log_requests_are_refused_and_change_nothing() {
         &server,
         json(r#"{"message": "m", "level": "loud"}"#),
         400,
-        "entry 0: unknown level `loud`",
+        "entry 0: `level`: unknown level `loud`",
     );
     check_refused(
         &server,
         json(r#"{"message": "m", "data": [1, 2]}"#),
         400,
-        "entry 0: invalid type: sequence, expected a map",
+        "entry 0: `data`: invalid type: sequence, expected a map",
     );
     check_refused(
         &server,
@@ -299,7 +299,7 @@ fn bad_log_requests_are_refused_and_change_nothing() {
             r#"{"entries": [{"message": "ok 0"}, {"message": "ok 1"}, {"message": "bad", "level": 3}, {"message": "ok 3"}]}"#,
         ),
         400,
-        "entry 2: invalid type: integer `3`",
+        "entry 2: `level`: invalid type: integer `3`",
     );
     let long_message = "m".repeat((64 << 10) + 1);
     check_refused(

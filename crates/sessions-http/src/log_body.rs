@@ -112,7 +112,7 @@ mod tests {
         check(r#"{"level":"info"}"#, "entry 0: missing field `message`");
         check(
             r#"{"message":5}"#,
-            "entry 0: invalid type: integer `5`, expected a string",
+            "entry 0: `message`: invalid type: integer `5`, expected a string",
         );
         check(
             r#"{"message":"m","extra":1}"#,
@@ -120,11 +120,11 @@ mod tests {
         );
         check(
             r#"{"message":"m","level":"loud"}"#,
-            "entry 0: unknown level `loud`",
+            "entry 0: `level`: unknown level `loud`",
         );
         check(
             r#"{"message":"m","data":[1]}"#,
-            "entry 0: invalid type: sequence, expected a map",
+            "entry 0: `data`: invalid type: sequence, expected a map",
         );
         check(r#"{"message":"m","data":"x"}"#, "expected a map");
         check(
@@ -138,7 +138,7 @@ mod tests {
         );
         check(
             r#"{"entries":[{"message":"a"},{"message":"b","level":3}]}"#,
-            "entry 1: invalid type",
+            "entry 1: `level`: invalid type",
         );
         check(
             r#"{"entries":[{"message":"a"},7]}"#,

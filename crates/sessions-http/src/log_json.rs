@@ -86,6 +86,18 @@ impl Context<'_> {
             detail: strip_position(&error.to_string()),
         })
     }
+
+    /// As [`Context::in_entry`], for the value of the entry's field `name`,
+    /// which the detail names (serde's own message does not).
+    fn in_field<E: de::Error>(&self, index: usize, name: &str, error: E) -> E {
+        if self.fault.borrow().is_some() {
+            return error;
+        }
+        self.fail(Fault::Entry {
+            index,
+            detail: format!("`{name}`: {}", strip_position(&error.to_string())),
+        })
+    }
 }
 
 /// serde_json's messages end in "at line 1 column 17", which points into the
@@ -199,7 +211,7 @@ impl Fields {
             return Err(entry_fault(format!("duplicate field `{name}`")));
         }
         self.first.get_or_insert(name);
-        let in_entry = |error| context.in_entry(index, error);
+        let in_entry = |error| context.in_field(index, name, error);
         match key {
             Key::Message => self.message = Some(map.next_value::<String>().map_err(in_entry)?),
             Key::Level => {
@@ -218,7 +230,7 @@ impl Fields {
                             // The position would be within `data`, not the body.
                             let error = error.to_string();
                             let fault = error.split(" at line ").next().unwrap_or_default();
-                            entry_fault(fault.to_owned())
+                            entry_fault(format!("`data`: {fault}"))
                         })?;
                         Some(EntryData::from_object(&data))
                     }

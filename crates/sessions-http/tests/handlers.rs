@@ -276,7 +276,7 @@ async fn a_refused_batch_stores_nothing() {
         ),
     )
     .await
-    .assert_problem(400, "entry 1");
+    .assert_problem(400, "entry 1: `message`: invalid type");
     let read = call(&state, TestRequest::get().uri(&log)).await.json();
     assert_eq!(read["entries"], json!([]));
     assert_eq!(read["cursor"], 0);
