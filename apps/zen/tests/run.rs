@@ -256,3 +256,38 @@ fn a_wrong_token_is_one_clear_warning_and_the_command_still_runs() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_duration_is_the_commands_own_not_the_drain_of_its_output() {
+    let server = Server::start();
+    // The shell exits at once; a job it left behind writes two seconds
+    // later, holding the pipe open, and zen waits for that line too.
+    let output = zen(&server)
+        .args([
+            "run",
+            "-q",
+            "--app",
+            "quick",
+            "--",
+            "sh",
+            "-c",
+            "(sleep 2; echo late) & exit 0",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "late\n");
+
+    let client = server.client();
+    let session = client.list(StatusFilter::Ended).unwrap().remove(0);
+    let metadata = session.metadata.decode();
+    let duration = metadata["duration_ms"].as_u64().unwrap();
+    assert!(
+        duration < 1_000,
+        "the shell ran for {duration} ms: the job it left behind is not its time"
+    );
+    let log = client
+        .read_log(session.id, ReadRequest::Tail { count: 10 })
+        .unwrap();
+    assert_eq!(log.entries[0].message, "late", "the late line is stored");
+}

@@ -187,6 +187,9 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
             Outcome::Exited(1)
         }
     };
+    // The command's own time: what it left in the pipes (or a job it left
+    // behind still writes) is read after, and is not.
+    let duration = started.elapsed();
     signal_route.command_ended();
     drop(terminal);
     // Whatever the command wrote before it ended is still in the pipes.
@@ -197,7 +200,7 @@ pub(crate) fn run(config: ClientConfig, args: &RunArgs) -> ExitCode {
     let ending = Ending {
         outcome,
         forwarded_signal: signal_route.last_forwarded(),
-        duration: started.elapsed(),
+        duration,
     };
     finish(client.as_deref(), shipper, &buffer, &ending, &warnings);
     job_control::exit_like(outcome)
@@ -307,6 +310,7 @@ struct Ending {
     outcome: Outcome,
     /// The last signal zen passed on to the command.
     forwarded_signal: Option<i32>,
+    /// From the command's start to its exit.
     duration: Duration,
 }
 
