@@ -294,8 +294,10 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
     pub(crate) meta: Vec<(String, String)>,
     /// Most memory the lines waiting for the server may take (units: KiB,
-    /// MiB, GiB). When the server falls this far behind, the oldest waiting
-    /// lines are given up, counted, and marked in the log where they were.
+    /// MiB, GiB), besides up to 8 MiB per stream of output read but not yet
+    /// cut into lines. When the server falls this far behind, the oldest
+    /// waiting lines are given up, counted, and marked in the log where
+    /// they were.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub(crate) buffer: usize,
     /// The command to run and its arguments, after `--`.

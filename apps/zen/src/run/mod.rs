@@ -268,10 +268,24 @@ fn pump(
             }
         }
     };
+    // The reader only reads and echoes, so the command waits on it as
+    // little as on `cat`; a second thread cuts the reads into lines. Reads
+    // wait for it only when it is READS_AHEAD reads behind.
+    let (reads, read_blocks) = crossbeam_channel::bounded::<(Timestamp, Vec<u8>)>(READS_AHEAD);
+    let lines = std::thread::spawn(move || {
+        let mut splitter = LineSplitter::default();
+        for (timestamp, block) in read_blocks {
+            let mut chunk = LineChunk::new(timestamp, level);
+            splitter.push(&block, |line| keep(&mut chunk, line));
+            buffer.push(chunk);
+        }
+        let mut chunk = LineChunk::new(Timestamp::now(), level);
+        splitter.finish(|line| keep(&mut chunk, line));
+        buffer.push(chunk);
+    });
     std::thread::spawn(move || {
         let mut echoing = true;
         let mut bytes = vec![0; 256 << 10];
-        let mut splitter = LineSplitter::default();
         loop {
             let read = match source.read(&mut bytes) {
                 Ok(0) => break,
@@ -285,15 +299,18 @@ fn pump(
                     .and_then(|()| echo.flush())
                     .is_ok();
             }
-            let mut chunk = LineChunk::new(Timestamp::now(), level);
-            splitter.push(&bytes[..read], |line| keep(&mut chunk, line));
-            buffer.push(chunk);
+            // Fails only if the line thread is gone, which it is not while
+            // this one holds its channel.
+            let _ = reads.send((Timestamp::now(), bytes[..read].to_vec()));
         }
-        let mut chunk = LineChunk::new(Timestamp::now(), level);
-        splitter.finish(|line| keep(&mut chunk, line));
-        buffer.push(chunk);
+        drop(reads);
+        let _ = lines.join();
     })
 }
+
+/// Reads queued for the line thread before the reader waits for it: with
+/// 256 KiB reads, up to 8 MiB.
+const READS_AHEAD: usize = 32;
 
 /// Where a stream comes from, and so how its lines are stored.
 #[derive(Debug, Clone, Copy)]
