@@ -90,13 +90,7 @@ impl Context<'_> {
     /// As [`Context::in_entry`], for the value of the entry's field `name`,
     /// which the detail names (serde's own message does not).
     fn in_field<E: de::Error>(&self, index: usize, name: &str, error: E) -> E {
-        if self.fault.borrow().is_some() {
-            return error;
-        }
-        self.fail(Fault::Entry {
-            index,
-            detail: format!("`{name}`: {}", strip_position(&error.to_string())),
-        })
+        self.in_entry(index, E::custom(format_args!("`{name}`: {error}")))
     }
 }
 
@@ -211,26 +205,24 @@ impl Fields {
             return Err(entry_fault(format!("duplicate field `{name}`")));
         }
         self.first.get_or_insert(name);
-        let in_entry = |error| context.in_field(index, name, error);
+        let in_field = |error| context.in_field(index, name, error);
         match key {
-            Key::Message => self.message = Some(map.next_value::<String>().map_err(in_entry)?),
+            Key::Message => self.message = Some(map.next_value::<String>().map_err(in_field)?),
             Key::Level => {
-                let level = map.next_value::<Option<LevelName>>().map_err(in_entry)?;
+                let level = map.next_value::<Option<LevelName>>().map_err(in_field)?;
                 self.level = Some(level.map(|LevelName(level)| level));
             }
             Key::Data => {
                 // Read as text first: its numbers are checked there, where
                 // they still say exactly what the client sent.
-                let raw = map.next_value::<Option<&RawValue>>().map_err(in_entry)?;
+                let raw = map.next_value::<Option<&RawValue>>().map_err(in_field)?;
                 let data = match raw {
                     None => None,
                     Some(raw) => {
                         check_numbers(raw.get().as_bytes()).map_err(entry_fault)?;
                         let data: Metadata = serde_json::from_str(raw.get()).map_err(|error| {
                             // The position would be within `data`, not the body.
-                            let error = error.to_string();
-                            let fault = error.split(" at line ").next().unwrap_or_default();
-                            entry_fault(format!("`data`: {fault}"))
+                            entry_fault(format!("`data`: {}", strip_position(&error.to_string())))
                         })?;
                         Some(EntryData::from_object(&data))
                     }
@@ -238,7 +230,7 @@ impl Fields {
                 self.data = Some(data);
             }
             _ => {
-                let text = map.next_value::<Option<&str>>().map_err(in_entry)?;
+                let text = map.next_value::<Option<&str>>().map_err(in_field)?;
                 let timestamp = text.map(parse_timestamp).transpose().map_err(entry_fault)?;
                 self.timestamp = Some(timestamp);
             }
