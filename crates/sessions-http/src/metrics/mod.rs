@@ -244,11 +244,11 @@ pub(crate) async fn track(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = method_label(request.method());
-    let state = request.app_data::<web::Data<AppState>>().cloned();
     let response = next.call(request).await?;
-    if let Some(state) = state {
+    let answered = response.request();
+    if let Some(state) = answered.app_data::<web::Data<AppState>>() {
         let key = RequestKey {
-            route: route_label(response.request().match_name()),
+            route: route_label(answered.match_name()),
             method,
             status: response.status().as_u16(),
         };
