@@ -76,6 +76,37 @@ fn eight_writers_and_a_long_polling_follower() {
     assert_eq!(session["log"]["entries"], 10_000);
     assert_eq!(session["log"]["dropped"], total - 10_000);
 
+    // /metrics counts the same, across eight writers: every entry appended
+    // (the server's own log too) and every one evicted.
+    let server_log = |server: &Server| -> Value {
+        let id = server.server_session_id();
+        server.get(&format!("/sessions/{id}")).json()["log"].clone()
+    };
+    let own_before = server_log(&server);
+    let metrics = server.get("/metrics").text();
+    assert_eq!(
+        own_before,
+        server_log(&server),
+        "the server logged meanwhile"
+    );
+    let sample = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        sample("zenserver_log_entries_appended_total"),
+        total + own_before["cursor"].as_u64().unwrap()
+    );
+    assert_eq!(own_before["dropped"], 0);
+    assert_eq!(
+        sample("zenserver_log_entries_dropped_total"),
+        total - 10_000
+    );
+
     // Batches never interleave: within a batch, seq and line number advance
     // together, whichever part of the batch the follower saw.
     let mut batches: HashMap<(u64, u64), Vec<(u64, u64)>> = HashMap::new();
