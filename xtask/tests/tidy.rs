@@ -173,6 +173,52 @@ fn clients_get_the_model_without_the_registry() {
     );
 }
 
+/// sessions-http serves whatever store the binary hands it: it must build
+/// without the memory store (sessions-core's `registry` feature), which only
+/// its tests use.
+#[test]
+fn the_http_layer_knows_the_store_boundary_only() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let features = Command::new(&cargo)
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal,features",
+            "--prefix",
+            "none",
+            "-p",
+            "sessions-http",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let features = String::from_utf8_lossy(&features.stdout);
+    assert!(
+        !features.contains("sessions-core feature \"registry\""),
+        "sessions-http turns on sessions-core's registry"
+    );
+    let check = Command::new(&cargo)
+        .args([
+            "check",
+            "--offline",
+            "--locked",
+            "--quiet",
+            "-p",
+            "sessions-http",
+            "--lib",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "sessions-http does not build without the memory store:\n{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 #[test]
 fn the_xtask_alias_and_commands_exist() {
     let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();

@@ -15,7 +15,9 @@ use sessions_core::log_records::{
     Drops, LossySender, entry_from_record, lossy_queue, overflow_report,
 };
 use sessions_core::session_log::{NewEntry, truncate_message};
-use sessions_core::{SessionId, SessionRegistry};
+use sessions_core::{SessionId, SessionStore};
+
+use crate::blocking::block_on;
 
 /// Records waiting for the drain thread, at most.
 const CHANNEL_CAPACITY: usize = 8_192;
@@ -79,12 +81,12 @@ impl log::Log for BridgeLogger {
 
 impl PendingDrain {
     /// Starts the drain thread, appending to `session` from now on.
-    pub(crate) fn start(self, registry: Arc<SessionRegistry>, session: SessionId) {
+    pub(crate) fn start(self, store: Arc<dyn SessionStore>, session: SessionId) {
         let spawned = std::thread::Builder::new()
             .name("log-drain".into())
             .spawn(move || {
                 IS_DRAIN_THREAD.with(|flag| flag.set(true));
-                drain(&self.receiver, &self.drops, &registry, session);
+                drain(&self.receiver, &self.drops, store.as_ref(), session);
             });
         if let Err(error) = spawned {
             log::error!(
@@ -99,10 +101,10 @@ impl PendingDrain {
 fn drain(
     receiver: &Receiver<NewEntry>,
     drops: &Drops,
-    registry: &SessionRegistry,
+    store: &dyn SessionStore,
     session: SessionId,
 ) {
-    let limits = registry.limits();
+    let limits = store.limits();
     let batch_size = BATCH_SIZE.min(limits.max_batch_entries).max(1);
     while let Ok(first) = receiver.recv() {
         let mut batch = Vec::with_capacity(batch_size);
@@ -116,7 +118,7 @@ fn drain(
             truncate_message(&mut entry.message, limits.max_message_bytes);
         }
         for chunk in batch.chunks(batch_size) {
-            if let Err(error) = registry.append(session, chunk) {
+            if let Err(error) = block_on(store.append(session, chunk)) {
                 // Goes to stderr only: this is the drain thread.
                 log::warn!(
                     "could not store {} server log records: {error}",

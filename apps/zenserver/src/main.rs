@@ -6,6 +6,7 @@
 //! routes live in `sessions-http`, the rules in `sessions-core`; nothing here
 //! should grow into either.
 
+mod blocking;
 mod cli;
 mod log_bridge;
 
@@ -16,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use sessions_core::{Metadata, NewSession, SessionRegistry};
+use sessions_core::{Metadata, NewSession, SessionRegistry, SessionStore};
 use sessions_http::{AccessPolicy, AppState, ConnectionLimit, LiveUpdates};
 
+use crate::blocking::block_on;
 use crate::cli::Cli;
 
 fn main() -> ExitCode {
@@ -44,21 +46,20 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let registry = Arc::new(SessionRegistry::new(cli.limits()));
+    let store: Arc<dyn SessionStore> = Arc::new(SessionRegistry::new(cli.limits()));
     let listener = TcpListener::bind((cli.bind, cli.port))
         .with_context(|| format!("cannot listen on {}", SocketAddr::new(cli.bind, cli.port)))?;
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
 
-    let server_session = registry
-        .create_server_session(server_session(address))
+    let server_session = block_on(store.create_server_session(server_session(address)))
         .context("cannot create the server's own session")?;
-    drain.start(Arc::clone(&registry), server_session.id);
+    drain.start(Arc::clone(&store), server_session.id);
 
     let state = Arc::new(AppState {
-        registry: Arc::clone(&registry),
-        live: LiveUpdates::new(Arc::clone(&registry)),
+        live: LiveUpdates::new(Arc::clone(&store)),
+        store,
         connections: ConnectionLimit::new(cli.max_connections),
         limits: cli.http_limits(),
         access: AccessPolicy::new(
@@ -114,11 +115,11 @@ fn announce(url: &str) {
 /// so they answer at once, WebSocket watchers get a normal close frame,
 /// in-flight requests finish, the process exits 0.
 async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<()> {
-    let registry = Arc::clone(&state.registry);
+    let store = Arc::clone(&state.store);
     let live = Arc::clone(&state.live);
     actix_web::rt::spawn(Arc::clone(&live).publish());
     if !cli.session_ttl.is_zero() {
-        actix_web::rt::spawn(end_idle_sessions(Arc::clone(&registry), cli.session_ttl));
+        actix_web::rt::spawn(end_idle_sessions(Arc::clone(&store), cli.session_ttl));
     }
     let max_connections = state.connections.max();
     let dashboard_dir = cli.dashboard_dir.clone();
@@ -147,7 +148,7 @@ async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow
     actix_web::rt::spawn(async move {
         let signal = shutdown_signal().await;
         log::info!("{signal} received, shutting down");
-        registry.shut_down();
+        store.shut_down();
         live.close();
         handle.stop(true).await;
     });
@@ -157,7 +158,7 @@ async fn serve(cli: &Cli, listener: TcpListener, state: Arc<AppState>) -> anyhow
 /// Ends sessions that saw no activity for `ttl`, checking a few times per
 /// `ttl` (at most every second, at least every minute), and says so in the
 /// server's log.
-async fn end_idle_sessions(registry: Arc<SessionRegistry>, ttl: Duration) {
+async fn end_idle_sessions(store: Arc<dyn SessionStore>, ttl: Duration) {
     let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
     let mut ticks = actix_web::rt::time::interval(every);
     let Ok(ttl_signed) = jiff::SignedDuration::try_from(ttl) else {
@@ -172,7 +173,14 @@ async fn end_idle_sessions(registry: Arc<SessionRegistry>, ttl: Duration) {
         let Ok(idle_since) = jiff::Timestamp::now().checked_sub(ttl_signed) else {
             continue;
         };
-        for session in registry.end_idle(idle_since) {
+        let ended = match store.end_idle(idle_since).await {
+            Ok(ended) => ended,
+            Err(error) => {
+                log::warn!("could not end idle sessions: {error}");
+                continue;
+            }
+        };
+        for session in ended {
             log::info!(
                 "ended session {} ({}) after {} s without activity (--session-ttl)",
                 session.id,

@@ -1,8 +1,8 @@
-//! What can go wrong when asking the registry for something.
+//! What can go wrong when asking a session store for something.
 
 use crate::SessionId;
 
-/// Why the registry refused a request. Nothing changed when it did.
+/// Why a session store refused a request. Nothing changed when it did.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
     #[error("session {0} does not exist")]
@@ -15,6 +15,11 @@ pub enum RegistryError {
     TooManyActiveSessions { limit: usize },
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// The store behind the registry could not be reached or did not answer
+    /// in time. Nothing was changed, or the change is whole; asking again
+    /// later is safe.
+    #[error("the session store is unavailable ({0}); try again shortly")]
+    Unavailable(String),
 }
 
 /// Input that breaks a rule of the domain. `detail`-ready sentences that say

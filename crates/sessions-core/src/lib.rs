@@ -1,4 +1,4 @@
-//! The domain model of zenserver Sessions, in two parts for two kinds of
+//! The domain model of zenserver Sessions, in parts for different kinds of
 //! users.
 //!
 //! **The model**, for everyone (servers, clients, tools): a *session* is one
@@ -8,6 +8,12 @@
 //! before it exists), snapshots ([`Session`]), what clients ask for
 //! ([`NewSession`], [`SessionUpdate`]), [`Limits`], RFC 7396 merge patches,
 //! and the log's entry types ([`session_log`]).
+//!
+//! **The store boundary**, for servers and the stores they run on:
+//! [`SessionStore`] is everything the HTTP adapter may ask of wherever
+//! sessions live, as runtime-agnostic boxed futures, so a store may do IO on
+//! its own runtime. The registry below is the in-memory store; others (Redis)
+//! live in their own crates.
 //!
 //! **The registry**, for servers (the `registry` feature, on by default;
 //! client crates turn it off): `SessionRegistry` holds every active session
@@ -37,17 +43,19 @@ mod merge_patch;
 #[cfg(feature = "registry")]
 mod registry;
 mod session;
+mod store;
 
 pub use error::{RegistryError, ValidationError};
 pub use id::{IdMinter, ParseSessionIdError, SessionId};
 pub use limits::{Limits, MAX_JSON_DEPTH, json_depth};
 pub use merge_patch::{merge_patch, merge_patch_object};
 #[cfg(feature = "registry")]
-pub use registry::{EntryTotals, SessionRegistry, Waiter};
+pub use registry::{SessionRegistry, Waiter};
 pub use session::{
     CompactMetadata, Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter,
     Upserted, millisecond_now,
 };
+pub use store::{SessionStore, StoreFuture, StoreHealth, StoreStats, Wakeup};
 
 /// The log types, re-exported so users of this crate need not name a second
 /// one. Not `log`, which would shadow the `log` crate in every user's code.

@@ -38,7 +38,7 @@ pub(crate) async fn access_log(
 fn reads_server_log(request: &ServiceRequest) -> bool {
     let server = request
         .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.registry.server_session_id());
+        .and_then(|state| state.store.server_session_id());
     let Some(server) = server else {
         return false;
     };

@@ -50,7 +50,9 @@ pub fn parse_append_query(query: &str) -> Result<Level, String> {
 
 /// A log read as the response body writes it.
 pub fn log_read_json(read: &LogRead<'_>) -> Vec<u8> {
-    crate::wire::log_read_json(read)
+    let mut json = crate::wire::LogReadJson::new();
+    let summary = read.write_to(&mut json);
+    json.finish(&summary)
 }
 
 /// A session as the response body writes it.

@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
-use sessions_core::SessionRegistry;
+use sessions_core::SessionStore;
 
 pub use access::AccessPolicy;
 pub use connections::{ConnectionLimit, ConnectionStream, ConnectionTimeouts, connection_service};
@@ -86,7 +86,8 @@ impl Default for HttpLimits {
 /// Everything the handlers share.
 #[derive(Debug)]
 pub struct AppState {
-    pub registry: Arc<SessionRegistry>,
+    /// Where sessions live; the binary picks it.
+    pub store: Arc<dyn SessionStore>,
     /// The session list for WebSocket watchers; run its
     /// [`LiveUpdates::publish`] task next to the server.
     pub live: Arc<LiveUpdates>,

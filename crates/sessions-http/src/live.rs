@@ -2,7 +2,7 @@
 //! every WebSocket watcher (and, through [`ListCache`], by every reader of
 //! `GET /sessions/`).
 //!
-//! One publisher task watches the registry. When something changes it writes
+//! One publisher task watches the store. When something changes it writes
 //! `{"type":"sessions","server":...,"sessions":[...]}` once, into a `Bytes`,
 //! and puts it in the [`SnapshotFeed`]; two lists a second at most (bursts of
 //! two), and the latest list again after five quiet seconds. Each watcher's connection pulls
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use event_listener::{Event, EventListener};
-use sessions_core::{SessionRegistry, StatusFilter};
+use sessions_core::{SessionStore, StatusFilter};
 use tokio::time::Instant;
 
 use crate::wire::session_list_json;
@@ -31,7 +31,7 @@ pub(crate) const MAX_PUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// The session list for watchers, and the count of watchers.
 #[derive(Debug)]
 pub struct LiveUpdates {
-    registry: Arc<SessionRegistry>,
+    store: Arc<dyn SessionStore>,
     feed: SnapshotFeed,
     lists: ListCache,
     watchers: AtomicUsize,
@@ -45,7 +45,7 @@ pub struct LiveUpdates {
 pub(crate) struct Snapshot {
     /// Grows by one with every push, changed list or not.
     pub(crate) push: u64,
-    /// The registry's change version the list was taken at.
+    /// The store's change version the list was taken at.
     pub(crate) version: u64,
     /// A push of an unchanged list, sent so that watchers hear from the
     /// server at least every [`MAX_PUSH_INTERVAL`].
@@ -137,12 +137,12 @@ impl SnapshotFeed {
 
 impl LiveUpdates {
     /// Takes the first snapshot right away, so the first watcher never waits.
-    pub fn new(registry: Arc<SessionRegistry>) -> Arc<LiveUpdates> {
-        let version = registry.change_version();
-        let list = serialize(&registry);
+    pub fn new(store: Arc<dyn SessionStore>) -> Arc<LiveUpdates> {
+        let version = store.change_version();
+        let list = serialize(store.as_ref());
         Arc::new(LiveUpdates {
-            lists: ListCache::new(Arc::clone(&registry)),
-            registry,
+            lists: ListCache::new(Arc::clone(&store)),
+            store,
             feed: SnapshotFeed {
                 latest: Mutex::new(Snapshot {
                     push: 1,
@@ -169,16 +169,16 @@ impl LiveUpdates {
     /// and 300 of them held 300 copies.
     pub(crate) fn first_list(&self) -> Snapshot {
         let latest = self.feed.latest();
-        let version = self.registry.change_version();
+        let version = self.store.change_version();
         if latest.version == version {
             return latest;
         }
-        self.feed.refresh(version, serialize(&self.registry));
+        self.feed.refresh(version, serialize(self.store.as_ref()));
         self.feed.latest()
     }
 
     /// `{"sessions":[...]}` for `GET /sessions/?status=`, shared by every
-    /// request made while the registry does not change.
+    /// request made while the store does not change.
     pub(crate) fn list_json(&self, filter: StatusFilter) -> Bytes {
         self.lists.get(filter)
     }
@@ -219,28 +219,28 @@ impl LiveUpdates {
     }
 
     /// Publishes the session list until [`LiveUpdates::close`] is called or
-    /// the registry shuts down: at once after a change while the
+    /// the store shuts down: at once after a change while the
     /// [`PushBudget`] allows (two a second), and at least every
     /// [`MAX_PUSH_INTERVAL`]. Run it as one task on the server's runtime.
     pub async fn publish(self: Arc<Self>) {
-        let registry = &self.registry;
-        // From the version of the list in the feed, not the registry's now:
+        let store = self.store.as_ref();
+        // From the version of the list in the feed, not the store's now:
         // changes made since that list was taken must still be pushed.
         let mut published = self.feed.latest().version;
         let mut pushes = PushBudget::new(Instant::now());
         loop {
             let heartbeat = pushes.latest() + MAX_PUSH_INTERVAL;
-            if let Some(change) = registry.wait_for_change(published) {
+            if let Some(change) = store.wait_for_change(published) {
                 tokio::select! {
                     _ = change => {}
                     _ = tokio::time::sleep_until(heartbeat) => {}
                     _ = self.wait_closed() => {}
                 }
             }
-            if self.is_closing() || registry.is_shutting_down() {
+            if self.is_closing() || store.is_shutting_down() {
                 return;
             }
-            if registry.change_version() != published {
+            if store.change_version() != published {
                 if let Some(allowed) = pushes.next_allowed(Instant::now()) {
                     // Changes meanwhile go out with this push.
                     tokio::select! {
@@ -248,8 +248,8 @@ impl LiveUpdates {
                         _ = self.wait_closed() => return,
                     }
                 }
-                let version = registry.change_version();
-                self.feed.push(version, false, serialize(registry));
+                let version = store.change_version();
+                self.feed.push(version, false, serialize(store));
                 published = version;
             } else if Instant::now() >= heartbeat {
                 // Nothing changed: the same bytes again, as a heartbeat.
@@ -330,10 +330,10 @@ impl Drop for WatcherGuard {
 }
 
 /// `{"type":"sessions","server":"<id>","sessions":[...active and ended...]}`.
-fn serialize(registry: &SessionRegistry) -> List {
-    let sessions = registry.list(StatusFilter::All);
+fn serialize(store: &dyn SessionStore) -> List {
+    let sessions = store.list(StatusFilter::All);
     let list = session_list_json(&sessions);
-    let server = registry
+    let server = store
         .server_session_id()
         .map(|id| format!("\"{id}\""))
         .unwrap_or_else(|| "null".into());
@@ -348,7 +348,7 @@ fn serialize(registry: &SessionRegistry) -> List {
 
 #[cfg(test)]
 mod tests {
-    use sessions_core::{Limits, NewSession};
+    use sessions_core::{Limits, NewSession, SessionRegistry};
 
     use super::*;
 
@@ -366,7 +366,7 @@ mod tests {
     #[actix_web::test]
     async fn changes_made_before_the_publisher_starts_are_pushed() {
         let registry = Arc::new(SessionRegistry::new(Limits::default()));
-        let live = LiveUpdates::new(Arc::clone(&registry));
+        let live = LiveUpdates::new(registry.clone());
         registry.create(session("early")).unwrap();
         actix_web::rt::spawn(Arc::clone(&live).publish());
         for _ in 0..200 {
@@ -383,7 +383,7 @@ mod tests {
     #[actix_web::test]
     async fn a_new_watcher_never_starts_with_a_stale_list() {
         let registry = Arc::new(SessionRegistry::new(Limits::default()));
-        let live = LiveUpdates::new(Arc::clone(&registry));
+        let live = LiveUpdates::new(registry.clone());
         registry.create(session("unpublished")).unwrap();
         let first = live.first_list();
         assert_eq!(first.version, registry.change_version());
@@ -447,7 +447,7 @@ mod tests {
     #[actix_web::test]
     async fn close_stops_the_publisher() {
         let registry = Arc::new(SessionRegistry::new(Limits::default()));
-        let live = LiveUpdates::new(Arc::clone(&registry));
+        let live = LiveUpdates::new(registry.clone());
         let publisher = actix_web::rt::spawn(Arc::clone(&live).publish());
         live.close();
         tokio::time::timeout(Duration::from_secs(5), publisher)

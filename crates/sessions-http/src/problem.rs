@@ -7,6 +7,10 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use sessions_core::{ParseSessionIdError, RegistryError};
 
+/// What a client is told to wait before asking again while the store is
+/// away: reconnecting takes about that long.
+const STORE_RETRY_AFTER_SECONDS: &str = "1";
+
 /// An error answer. Its `Display` is the problem's `detail`: a sentence that
 /// tells the client what to fix.
 ///
@@ -70,6 +74,7 @@ impl ResponseError for ApiError {
                 RegistryError::Ended(_) | RegistryError::ServerSession(_) => StatusCode::CONFLICT,
                 RegistryError::TooManyActiveSessions { .. } => StatusCode::TOO_MANY_REQUESTS,
                 RegistryError::Invalid(_) => StatusCode::BAD_REQUEST,
+                RegistryError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
             ApiError::InvalidId(_)
             | ApiError::InvalidBody(_)
@@ -110,6 +115,9 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        }
         if self.closes_connection() {
             response.force_close();
         }
@@ -118,6 +126,15 @@ impl ResponseError for ApiError {
 }
 
 impl ApiError {
+    /// Seconds to wait before asking again, for errors that go away by
+    /// themselves.
+    pub(crate) fn retry_after(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Registry(RegistryError::Unavailable(_)) => Some(STORE_RETRY_AFTER_SECONDS),
+            _ => None,
+        }
+    }
+
     /// Whether the connection must be closed after the answer: the rest of
     /// the body was never read, so it cannot carry another request (or the
     /// server has too many connections already).

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use serde::{Deserialize, Deserializer, Serialize};
-use sessions_core::session_log::{EntryRef, LogRead, LogSummary};
+use sessions_core::session_log::{EntryRef, EntrySink, LogSummary, ReadSummary};
 use sessions_core::{Metadata, Session, SessionUpdate};
 
 use crate::ApiError;
@@ -121,6 +121,15 @@ pub(crate) struct HealthJson {
     pub(crate) websocket_clients: usize,
     pub(crate) connections: usize,
     pub(crate) log_memory_bytes: usize,
+    pub(crate) store: HealthStoreJson,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct HealthStoreJson {
+    pub(crate) kind: &'static str,
+    pub(crate) ok: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) detail: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -129,38 +138,65 @@ pub(crate) struct HealthSessionsJson {
     pub(crate) ended: usize,
 }
 
-/// A log read, written straight from the ring while the session is locked:
+/// A log read as the store hands its entries over (from the memory store,
+/// straight out of the locked ring):
 /// `{"entries":[...],"cursor":C,"dropped":D,"more":M,"reset":R,"total":T,"offset":O}`.
-pub(crate) fn log_read_json(read: &LogRead<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(96 + read.len() * 128);
-    let mut timestamps = TimestampWriter::default();
-    out.extend_from_slice(b"{\"entries\":[");
-    for (index, entry) in read.entries().enumerate() {
-        if index > 0 {
-            out.push(b',');
+#[derive(Debug)]
+pub(crate) struct LogReadJson {
+    out: Vec<u8>,
+    entries: usize,
+    timestamps: TimestampWriter,
+}
+
+impl LogReadJson {
+    pub(crate) fn new() -> LogReadJson {
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(b"{\"entries\":[");
+        LogReadJson {
+            out,
+            entries: 0,
+            timestamps: TimestampWriter::default(),
         }
-        write_entry(&mut out, &entry, &mut timestamps);
     }
-    out.extend_from_slice(b"],\"cursor\":");
-    write_number(&mut out, read.cursor());
-    out.extend_from_slice(b",\"dropped\":");
-    write_number(&mut out, read.dropped());
-    out.extend_from_slice(if read.more() {
-        b",\"more\":true"
-    } else {
-        b",\"more\":false"
-    });
-    out.extend_from_slice(if read.reset() {
-        b",\"reset\":true"
-    } else {
-        b",\"reset\":false"
-    });
-    out.extend_from_slice(b",\"total\":");
-    write_number(&mut out, read.total() as u64);
-    out.extend_from_slice(b",\"offset\":");
-    write_number(&mut out, read.offset() as u64);
-    out.push(b'}');
-    out
+
+    /// The whole body, ending with where the read left off.
+    pub(crate) fn finish(mut self, read: &ReadSummary) -> Vec<u8> {
+        let out = &mut self.out;
+        out.extend_from_slice(b"],\"cursor\":");
+        write_number(out, read.cursor);
+        out.extend_from_slice(b",\"dropped\":");
+        write_number(out, read.dropped);
+        out.extend_from_slice(if read.more {
+            b",\"more\":true"
+        } else {
+            b",\"more\":false"
+        });
+        out.extend_from_slice(if read.reset {
+            b",\"reset\":true"
+        } else {
+            b",\"reset\":false"
+        });
+        out.extend_from_slice(b",\"total\":");
+        write_number(out, read.total as u64);
+        out.extend_from_slice(b",\"offset\":");
+        write_number(out, read.offset as u64);
+        out.push(b'}');
+        self.out
+    }
+}
+
+impl EntrySink for LogReadJson {
+    fn reserve(&mut self, entries: usize) {
+        self.out.reserve(entries * 128);
+    }
+
+    fn entry(&mut self, entry: &EntryRef<'_>) {
+        if self.entries > 0 {
+            self.out.push(b',');
+        }
+        self.entries += 1;
+        write_entry(&mut self.out, entry, &mut self.timestamps);
+    }
 }
 
 /// Entries are written by hand: this is the hot path of every log read,

@@ -84,8 +84,8 @@ async fn every_route_reaches_a_handler() {
         })
         .unwrap();
     let state = Arc::new(AppState {
-        live: LiveUpdates::new(Arc::clone(&registry)),
-        registry,
+        live: LiveUpdates::new(registry.clone()),
+        store: registry,
         limits: HttpLimits::default(),
         access: AccessPolicy::new("127.0.0.1".parse().unwrap(), 8558, &[], &[], None),
         connections: ConnectionLimit::new(100),

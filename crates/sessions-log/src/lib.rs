@@ -30,5 +30,5 @@ mod ring;
 
 pub use entry::{EntryData, EntryRef, LogEntry, NewEntry, truncate_message};
 pub use level::{Level, UnknownLevel};
-pub use read::{Entries, LogRead, ReadRequest};
+pub use read::{Entries, EntrySink, LogRead, ReadRequest, ReadSummary};
 pub use ring::{AppendError, AppendOutcome, LogRing, LogSummary, RingLimits};

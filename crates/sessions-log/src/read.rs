@@ -25,12 +25,41 @@ pub enum ReadRequest {
 #[derive(Debug, Clone)]
 pub struct LogRead<'a> {
     ring: &'a LogRing,
-    start_index: usize,
-    count: usize,
-    cursor: u64,
-    dropped: u64,
-    more: bool,
-    reset: bool,
+    summary: ReadSummary,
+}
+
+/// Everything about a read except its entries: how many it returned and
+/// where to go on from. This is what a store hands back next to the entries
+/// it gave an [`EntrySink`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadSummary {
+    /// Entries returned.
+    pub returned: usize,
+    /// The `seq` to pass as the next cursor: that of the newest entry
+    /// returned, or, when none was, the position the read stopped at.
+    pub cursor: u64,
+    /// For a cursor read: entries after the cursor that were evicted before
+    /// this read. For page and tail reads: all entries evicted so far.
+    pub dropped: u64,
+    /// Whether entries newer than the returned ones are retained.
+    pub more: bool,
+    /// Whether the cursor was ahead of the log and was read as 0.
+    pub reset: bool,
+    /// Entries retained in the log now.
+    pub total: usize,
+    /// Index of the first returned entry among the retained ones.
+    pub offset: usize,
+}
+
+/// Takes the entries of a read, oldest first, one at a time: the entries
+/// borrow from the store (a log locked for the read), so a sink keeps what
+/// it needs, typically by serializing it there and then.
+pub trait EntrySink {
+    /// Told how many entries are coming, when the store knows, before the
+    /// first one.
+    fn reserve(&mut self, _entries: usize) {}
+
+    fn entry(&mut self, entry: &EntryRef<'_>);
 }
 
 impl LogRing {
@@ -47,14 +76,18 @@ impl LogRing {
                 let count = available.min(limit as u64);
                 LogRead {
                     ring: self,
-                    start_index: (start_seq - first_seq) as usize,
-                    count: count as usize,
-                    // When nothing is returned this is still past every
-                    // evicted entry, so a dropped count is never reported twice.
-                    cursor: start_seq + count - 1,
-                    dropped: first_seq - 1 - after.min(first_seq - 1),
-                    more: count < available,
-                    reset,
+                    summary: ReadSummary {
+                        returned: count as usize,
+                        // When nothing is returned this is still past every
+                        // evicted entry, so a dropped count is never reported
+                        // twice.
+                        cursor: start_seq + count - 1,
+                        dropped: first_seq - 1 - after.min(first_seq - 1),
+                        more: count < available,
+                        reset,
+                        total: total as usize,
+                        offset: (start_seq - first_seq) as usize,
+                    },
                 }
             }
             ReadRequest::Page { offset, limit } => {
@@ -74,12 +107,15 @@ impl LogRing {
     fn window(&self, start: u64, count: u64) -> LogRead<'_> {
         LogRead {
             ring: self,
-            start_index: start as usize,
-            count: count as usize,
-            cursor: self.first_seq + start + count - 1,
-            dropped: self.first_seq - 1,
-            more: start + count < self.len() as u64,
-            reset: false,
+            summary: ReadSummary {
+                returned: count as usize,
+                cursor: self.first_seq + start + count - 1,
+                dropped: self.first_seq - 1,
+                more: start + count < self.len() as u64,
+                reset: false,
+                total: self.len(),
+                offset: start as usize,
+            },
         }
     }
 }
@@ -88,8 +124,8 @@ impl<'a> LogRead<'a> {
     /// The entries, oldest first.
     pub fn entries(&self) -> Entries<'a> {
         let ring = self.ring;
-        let seq = ring.first_seq + self.start_index as u64;
-        let (position, previous_ms) = if self.count == 0 {
+        let seq = ring.first_seq + self.summary.offset as u64;
+        let (position, previous_ms) = if self.summary.returned == 0 {
             (0, 0)
         } else {
             let mark = ring.locate(seq);
@@ -104,50 +140,33 @@ impl<'a> LogRead<'a> {
         Entries {
             ring,
             seq,
-            remaining: self.count,
+            remaining: self.summary.returned,
             position,
             previous_ms,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.count
+        self.summary.returned
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.summary.returned == 0
     }
 
-    /// The `seq` to pass as the next cursor: that of the newest entry returned,
-    /// or, when none was, the position the read stopped at.
-    pub fn cursor(&self) -> u64 {
-        self.cursor
+    /// Where the read leaves off (see [`ReadSummary`]).
+    pub fn summary(&self) -> ReadSummary {
+        self.summary
     }
 
-    /// For a cursor read: entries after the cursor that were evicted before
-    /// this read. For page and tail reads: all entries evicted so far.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
-    }
-
-    /// Whether entries newer than the returned ones are retained.
-    pub fn more(&self) -> bool {
-        self.more
-    }
-
-    /// Whether the cursor was ahead of the log and was read as 0.
-    pub fn reset(&self) -> bool {
-        self.reset
-    }
-
-    /// Index of the first returned entry among the retained ones.
-    pub fn offset(&self) -> usize {
-        self.start_index
-    }
-
-    /// Entries retained in the log now.
-    pub fn total(&self) -> usize {
-        self.ring.len()
+    /// Hands every entry to `sink`, oldest first, and says where the read
+    /// leaves off.
+    pub fn write_to(&self, sink: &mut (impl EntrySink + ?Sized)) -> ReadSummary {
+        sink.reserve(self.len());
+        for entry in self.entries() {
+            sink.entry(&entry);
+        }
+        self.summary
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use sessions_log::{AppendOutcome, LogRead, NewEntry, ReadRequest};
 
-use super::{EntryTotals, SessionRegistry, Waiter};
+use super::{SessionRegistry, Waiter};
 use crate::{
     MAX_JSON_DEPTH, RegistryError, SessionId, ValidationError, json_depth, millisecond_now,
 };
@@ -40,14 +40,6 @@ impl SessionRegistry {
             self.enforce_log_memory_budget();
         }
         Ok(outcome)
-    }
-
-    /// Entries appended and evicted since the registry was made.
-    pub fn entry_totals(&self) -> EntryTotals {
-        EntryTotals {
-            appended: self.entries_appended.load(Ordering::Relaxed),
-            evicted: self.entries_evicted.load(Ordering::Relaxed),
-        }
     }
 
     pub(super) fn count_entries(&self, appended: u64, evicted: u64) {

@@ -3,6 +3,7 @@
 mod cell;
 mod log;
 mod memory;
+mod store;
 mod validation;
 mod waiter;
 
@@ -51,14 +52,6 @@ pub struct SessionRegistry {
     /// Entries evicted from logs to keep within their limits or the shared
     /// budget (not those of sessions forgotten whole).
     entries_evicted: AtomicU64,
-}
-
-/// What the registry's logs took in and gave up since it was made; for
-/// metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EntryTotals {
-    pub appended: u64,
-    pub evicted: u64,
 }
 
 #[derive(Debug, Default)]

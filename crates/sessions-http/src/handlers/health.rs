@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::json_response;
-use crate::wire::{HealthJson, HealthSessionsJson};
+use crate::wire::{HealthJson, HealthSessionsJson, HealthStoreJson};
 use crate::{ApiError, AppState, query};
 
 pub(crate) async fn health(
@@ -12,7 +12,8 @@ pub(crate) async fn health(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     query::no_query(request.query_string())?;
-    let registry = &state.registry;
+    let stats = state.store.stats();
+    let store = state.store.health();
     Ok(json_response(
         StatusCode::OK,
         &HealthJson {
@@ -20,12 +21,17 @@ pub(crate) async fn health(
             version: env!("CARGO_PKG_VERSION"),
             uptime_s: state.started.elapsed().as_secs(),
             sessions: HealthSessionsJson {
-                active: registry.active_count(),
-                ended: registry.ended_count(),
+                active: stats.active_sessions,
+                ended: stats.ended_sessions,
             },
             websocket_clients: state.live.watchers(),
             connections: state.connections.open(),
-            log_memory_bytes: registry.log_memory(),
+            log_memory_bytes: stats.log_bytes,
+            store: HealthStoreJson {
+                kind: store.kind,
+                ok: store.ok,
+                detail: store.detail,
+            },
         },
     ))
 }

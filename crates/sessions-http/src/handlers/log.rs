@@ -2,13 +2,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sessions_core::session_log::ReadRequest;
+use sessions_core::session_log::{ReadRequest, ReadSummary};
 use sessions_core::{SessionId, millisecond_now};
 
 use super::{SessionPath, json_bytes, json_response};
 use crate::body::{LogBodyKind, read_content};
 use crate::log_body::{parse_json, parse_text};
-use crate::wire::{AppendedJson, log_read_json};
+use crate::wire::{AppendedJson, LogReadJson};
 use crate::{ApiError, AppState, query};
 
 /// `GET /sessions/{id}/log`. With `wait`, a cursor read that finds nothing
@@ -20,35 +20,35 @@ pub(crate) async fn read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query::log_read_query_within(request.query_string(), state.limits.max_wait)?;
-    let (mut body, returned, cursor) = read_once(&state, id, query.request)?;
+    let (mut body, read) = read_once(&state, id, query.request).await?;
     let may_wait = match query.request {
         ReadRequest::After { limit, .. } => limit > 0,
         _ => false,
     };
-    if returned == 0
+    if read.returned == 0
         && may_wait
         && !query.wait.is_zero()
-        && let Some(waiter) = state.registry.wait_for_log(id, cursor)?
+        && let Some(wakeup) = state.store.wait_for_log(id, read.cursor).await?
     {
         let waiting = state.metrics.long_poll_waits();
         // Timing out is the normal end of a long poll with nothing new.
-        let _ = actix_web::rt::time::timeout(query.wait, waiter).await;
+        let _ = actix_web::rt::time::timeout(query.wait, wakeup).await;
         drop(waiting);
-        (body, _, _) = read_once(&state, id, query.request)?;
+        (body, _) = read_once(&state, id, query.request).await?;
     }
     Ok(json_bytes(StatusCode::OK, body))
 }
 
-/// One read, serialized while the session is locked: the body, how many
-/// entries it holds, and its cursor.
-fn read_once(
+/// One read, serialized as the store hands the entries over: the body and
+/// where the read left off.
+async fn read_once(
     state: &AppState,
     id: SessionId,
     request: ReadRequest,
-) -> Result<(Vec<u8>, usize, u64), ApiError> {
-    Ok(state.registry.read_log(id, request, |read| {
-        (log_read_json(read), read.len(), read.cursor())
-    })?)
+) -> Result<(Vec<u8>, ReadSummary), ApiError> {
+    let mut json = LogReadJson::new();
+    let read = state.store.read_log(id, request, &mut json).await?;
+    Ok((json.finish(&read), read))
 }
 
 /// `POST /sessions/{id}/log`: appends text lines or JSON entries, all or
@@ -67,7 +67,7 @@ pub(crate) async fn append(
         LogBodyKind::Text => parse_text(&body, level, now)?,
         LogBodyKind::Json => parse_json(&body, level, now)?,
     };
-    let outcome = state.registry.append(id, &entries)?;
+    let outcome = state.store.append(id, &entries).await?;
     Ok(json_response(
         StatusCode::OK,
         &AppendedJson {

@@ -46,12 +46,14 @@ pub(crate) async fn export(
     // values) in proportion to the body limit: decoded, a message is many
     // times its size on the wire, so counting first bounds the memory.
     let limits = DecodeLimits::new(
-        state.registry.limits().max_batch_entries,
+        state.store.limits().max_batch_entries,
         state.limits.max_body_bytes,
     );
     let export_request = decode(&body, encoding, &limits)
         .map_err(|error| refuse(ApiError::InvalidBody(error.to_string())))?;
-    let outcome = sessions_otlp::export(&state.registry, &export_request, millisecond_now());
+    let outcome = sessions_otlp::export(state.store.as_ref(), &export_request, millisecond_now())
+        .await
+        .map_err(|error| refuse(ApiError::from(error)))?;
     if outcome.rejected > 0 {
         log::debug!(target: "zenserver::otlp", "{}", outcome.message);
     }
@@ -87,6 +89,11 @@ impl ResponseError for ExportError {
                 header::ACCEPT_ENCODING,
                 HeaderValue::from_static("gzip, identity"),
             ));
+        }
+        if let Some(seconds) = self.error.retry_after() {
+            // OTLP exporters honour it for 503 (the specification's
+            // "retryable" answers).
+            response.insert_header((header::RETRY_AFTER, seconds));
         }
         if self.error.closes_connection() {
             response.force_close();

@@ -31,7 +31,7 @@ pub(crate) async fn create(
         .into_update()
         .into_new_session()
         .map_err(RegistryError::from)?;
-    let session = state.registry.create(new_session)?;
+    let session = state.store.create(new_session).await?;
     Ok(created(&session))
 }
 
@@ -44,7 +44,7 @@ pub(crate) async fn upsert(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_content(&request, payload, &state.limits).await?;
     let update = SessionBody::parse(&body)?.into_update();
-    Ok(match state.registry.upsert(id, update)? {
+    Ok(match state.store.upsert(id, update).await? {
         Upserted::Created(session) => created(&session),
         Upserted::Updated(session) => session_ok(&session),
     })
@@ -59,7 +59,7 @@ pub(crate) async fn patch_metadata(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_content(&request, payload, &state.limits).await?;
     let patch = MetadataPatchBody::parse(&body)?;
-    let session = state.registry.patch_metadata(id, &patch.metadata)?;
+    let session = state.store.patch_metadata(id, &patch.metadata).await?;
     Ok(session_ok(&session))
 }
 
@@ -68,7 +68,7 @@ pub(crate) async fn end(
     PlainSessionPath(id): PlainSessionPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(session_ok(&state.registry.end(id)?))
+    Ok(session_ok(&state.store.end(id).await?))
 }
 
 /// `GET /sessions/{id}`.
@@ -76,7 +76,7 @@ pub(crate) async fn get(
     PlainSessionPath(id): PlainSessionPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(session_ok(&state.registry.get(id)?))
+    Ok(session_ok(&state.store.get(id).await?))
 }
 
 /// 200 with the session.

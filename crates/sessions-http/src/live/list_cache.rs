@@ -1,22 +1,22 @@
-//! The answers of `GET /sessions/`, serialized once per registry version.
+//! The answers of `GET /sessions/`, serialized once per store version.
 //!
 //! A list of thousands of sessions with large metadata runs to megabytes.
 //! Serialized per request, a hundred clients asking at once (and reading
-//! slowly) held a hundred copies; cached by the registry's change version,
+//! slowly) held a hundred copies; cached by the store's change version,
 //! every request between two changes shares one `Bytes`.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use actix_web::web::Bytes;
-use sessions_core::{SessionRegistry, StatusFilter};
+use sessions_core::{SessionStore, StatusFilter};
 
 use crate::wire::session_list_json;
 
-/// The newest serialized list of each [`StatusFilter`], with the registry
+/// The newest serialized list of each [`StatusFilter`], with the store
 /// version it was taken at.
 #[derive(Debug)]
 pub(crate) struct ListCache {
-    registry: Arc<SessionRegistry>,
+    store: Arc<dyn SessionStore>,
     /// Active, ended, all. A lock per filter, held while serializing, so
     /// that requests arriving together wait for one serialization and share
     /// it instead of each making their own.
@@ -30,9 +30,9 @@ struct CachedList {
 }
 
 impl ListCache {
-    pub(crate) fn new(registry: Arc<SessionRegistry>) -> ListCache {
+    pub(crate) fn new(store: Arc<dyn SessionStore>) -> ListCache {
         ListCache {
-            registry,
+            store,
             slots: Default::default(),
         }
     }
@@ -48,16 +48,16 @@ impl ListCache {
         let mut slot = self.slots[index]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        // Read before listing: the registry bumps its version after a change
+        // Read before listing: the store bumps its version after a change
         // is visible, so the list is at least as new as the version it is
         // kept under.
-        let version = self.registry.change_version();
+        let version = self.store.change_version();
         if let Some(cached) = slot.as_ref()
             && cached.version == version
         {
             return cached.json.clone();
         }
-        let json = Bytes::from(session_list_json(&self.registry.list(filter)));
+        let json = Bytes::from(session_list_json(&self.store.list(filter)));
         *slot = Some(CachedList {
             version,
             json: json.clone(),
@@ -68,7 +68,7 @@ impl ListCache {
 
 #[cfg(test)]
 mod tests {
-    use sessions_core::{Limits, NewSession};
+    use sessions_core::{Limits, NewSession, SessionRegistry};
 
     use super::*;
 
@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn requests_between_changes_share_one_list_and_a_change_is_seen_at_once() {
         let registry = Arc::new(SessionRegistry::new(Limits::default()));
-        let cache = ListCache::new(Arc::clone(&registry));
+        let cache = ListCache::new(registry.clone());
         create(&registry, "first");
         let one = cache.get(StatusFilter::Active);
         let two = cache.get(StatusFilter::Active);

@@ -77,7 +77,7 @@ impl Metrics {
     /// Everything, in the Prometheus text format.
     pub(crate) fn render(&self, state: &AppState) -> String {
         let mut out = String::with_capacity(4096);
-        let registry = &state.registry;
+        let stats = state.store.stats();
         let _ = writeln!(
             out,
             "# HELP zenserver_build_info The running version.\n\
@@ -97,27 +97,25 @@ impl Metrics {
              # TYPE zenserver_sessions gauge\n\
              zenserver_sessions{{status=\"active\"}} {}\n\
              zenserver_sessions{{status=\"ended\"}} {}",
-            registry.active_count(),
-            registry.ended_count()
+            stats.active_sessions, stats.ended_sessions
         );
-        let totals = registry.entry_totals();
         counter(
             &mut out,
             "zenserver_log_entries_appended_total",
             "Log entries appended to any session.",
-            totals.appended,
+            stats.entries_appended,
         );
         counter(
             &mut out,
             "zenserver_log_entries_dropped_total",
             "Log entries evicted to keep logs within their limits and the shared budget.",
-            totals.evicted,
+            stats.entries_evicted,
         );
         gauge(
             &mut out,
             "zenserver_log_bytes",
             "Bytes all logs retain, headers included.",
-            registry.log_memory(),
+            stats.log_bytes,
         );
         gauge(
             &mut out,

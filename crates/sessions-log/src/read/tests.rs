@@ -52,9 +52,9 @@ fn check_cursor(ring: &LogRing, cursor: u64, limit: usize, expected: (&[u64], u6
     assert_eq!(
         (
             seqs(&read).as_slice(),
-            read.cursor(),
-            read.dropped(),
-            read.more()
+            read.summary().cursor,
+            read.summary().dropped,
+            read.summary().more
         ),
         (entries, next_cursor, dropped, more),
         "cursor={cursor} limit={limit}"
@@ -88,15 +88,16 @@ fn a_cursor_ahead_of_the_log_resets_to_zero() {
         cursor: 9,
         limit: 2,
     });
-    assert!(read.reset());
-    assert_eq!((seqs(&read), read.dropped()), (vec![4, 5], 3));
+    assert!(read.summary().reset);
+    assert_eq!((seqs(&read), read.summary().dropped), (vec![4, 5], 3));
     assert!(
         !ring
             .read(ReadRequest::After {
                 cursor: 8,
                 limit: 2
             })
-            .reset()
+            .summary()
+            .reset
     );
 }
 
@@ -108,10 +109,13 @@ fn empty_log_reads() {
         cursor: 5,
         limit: 1,
     });
-    assert!(read.reset());
-    assert_eq!(read.cursor(), 0);
+    assert!(read.summary().reset);
+    assert_eq!(read.summary().cursor, 0);
     let tail = ring.read(ReadRequest::Tail { count: 3 });
-    assert_eq!((tail.len(), tail.cursor(), tail.total()), (0, 0, 0));
+    assert_eq!(
+        (tail.len(), tail.summary().cursor, tail.summary().total),
+        (0, 0, 0)
+    );
 }
 
 #[test]
@@ -122,25 +126,36 @@ fn page_and_tail_reads() {
         limit: 2,
     });
     assert_eq!(
-        (seqs(&page), page.cursor(), page.more()),
+        (seqs(&page), page.summary().cursor, page.summary().more),
         (vec![5, 6], 6, true)
     );
-    assert_eq!((page.offset(), page.total(), page.dropped()), (1, 5, 3));
+    assert_eq!(
+        (
+            page.summary().offset,
+            page.summary().total,
+            page.summary().dropped
+        ),
+        (1, 5, 3)
+    );
     let past_end = ring.read(ReadRequest::Page {
         offset: 9,
         limit: 2,
     });
     assert_eq!(
-        (seqs(&past_end), past_end.cursor(), past_end.more()),
+        (
+            seqs(&past_end),
+            past_end.summary().cursor,
+            past_end.summary().more
+        ),
         (vec![], 8, false)
     );
     let tail = ring.read(ReadRequest::Tail { count: 2 });
     assert_eq!(
-        (seqs(&tail), tail.cursor(), tail.offset()),
+        (seqs(&tail), tail.summary().cursor, tail.summary().offset),
         (vec![7, 8], 8, 3)
     );
     let none = ring.read(ReadRequest::Tail { count: 0 });
-    assert_eq!((seqs(&none), none.cursor()), (vec![], 8));
+    assert_eq!((seqs(&none), none.summary().cursor), (vec![], 8));
 }
 
 #[test]
@@ -212,19 +227,19 @@ proptest! {
         let mut dropped = 0u64;
         let follow = |ring: &LogRing, limit: usize, cursor: &mut u64, seen: &mut u64, dropped: &mut u64| {
             let read = ring.read(ReadRequest::After { cursor: *cursor, limit });
-            prop_assert!(!read.reset());
-            let mut previous = *cursor + read.dropped();
+            prop_assert!(!read.summary().reset);
+            let mut previous = *cursor + read.summary().dropped;
             for entry in read.entries() {
                 prop_assert_eq!(entry.seq, previous + 1, "no gap a follower is not told of");
                 prop_assert_eq!(seq_of(&entry), entry.seq, "text belongs to its entry");
                 prop_assert_eq!(entry.timestamp, timestamp_for(entry.seq));
                 previous = entry.seq;
             }
-            prop_assert!(read.cursor() >= *cursor);
-            prop_assert_eq!(read.cursor(), previous);
+            prop_assert!(read.summary().cursor >= *cursor);
+            prop_assert_eq!(read.summary().cursor, previous);
             *seen += read.len() as u64;
-            *dropped += read.dropped();
-            *cursor = read.cursor();
+            *dropped += read.summary().dropped;
+            *cursor = read.summary().cursor;
             Ok(())
         };
         for step in steps {
@@ -270,16 +285,16 @@ proptest! {
         let mut offset = 0;
         loop {
             let page = ring.read(ReadRequest::Page { offset, limit: page_size });
-            prop_assert_eq!(page.total(), all.len());
+            prop_assert_eq!(page.summary().total, all.len());
             paged.extend(seqs(&page));
             offset += page.len() as u64;
-            if !page.more() { break; }
+            if !page.summary().more { break; }
         }
         prop_assert_eq!(&paged, &all);
 
         let tail_read = ring.read(ReadRequest::Tail { count: tail });
         let tail_seqs = seqs(&tail_read);
         prop_assert_eq!(&tail_seqs[..], &all[all.len() - tail.min(all.len())..]);
-        prop_assert_eq!(tail_read.cursor(), appended);
+        prop_assert_eq!(tail_read.summary().cursor, appended);
     }
 }

@@ -1,12 +1,12 @@
-//! Applying an export request to the registry: sessions created on first
-//! sight and kept up to date, records appended, refusals counted.
+//! Applying an export request to a session store: sessions created on
+//! first sight and kept up to date, records appended, refusals counted.
 
 use jiff::Timestamp;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use sessions_core::session_log::{LogRing, NewEntry};
 use sessions_core::{
-    Limits, MAX_JSON_DEPTH, RegistryError, SessionId, SessionRegistry, SessionUpdate, json_depth,
+    Limits, MAX_JSON_DEPTH, RegistryError, SessionId, SessionStore, SessionUpdate, json_depth,
 };
 
 use crate::{SessionMapping, map_record, map_resource};
@@ -21,7 +21,7 @@ pub struct ExportOutcome {
     pub message: String,
 }
 
-/// Applies `request` to `registry`, resource by resource, in order.
+/// Applies `request` to `store`, resource by resource, in order.
 ///
 /// Each resource's session (see [`map_resource`]) is created when it does not
 /// exist; when it does, a changed `service.name` or `zen.mode` updates it,
@@ -34,21 +34,27 @@ pub struct ExportOutcome {
 /// take them (it has ended, it is the server's own, too many sessions are
 /// active, its attributes are over the metadata limit); one record when its
 /// body is over the message limit or it needs more than a whole log's byte
-/// budget.
-pub fn export(
-    registry: &SessionRegistry,
+/// budget. Except when the store is unavailable: then the export stops there
+/// with that error, so the exporter retries it (what was appended before
+/// stays: OTLP exports are not transactions).
+pub async fn export(
+    store: &dyn SessionStore,
     request: &ExportLogsServiceRequest,
     now: Timestamp,
-) -> ExportOutcome {
-    let limits = registry.limits();
+) -> Result<ExportOutcome, RegistryError> {
+    let limits = store.limits();
     let mut refusals = Refusals::default();
     let mut accepted = 0;
     for resource_logs in &request.resource_logs {
         let mapping = map_resource(resource_logs.resource.as_ref(), limits);
         let id = mapping.id;
-        if let Err(error) = keep_session(registry, mapping) {
-            refusals.add(record_count(resource_logs), session_refusal(id, error));
-            continue;
+        match keep_session(store, mapping).await {
+            Ok(()) => {}
+            Err(error @ RegistryError::Unavailable(_)) => return Err(error),
+            Err(error) => {
+                refusals.add(record_count(resource_logs), session_refusal(id, error));
+                continue;
+            }
         }
         let mut entries = Vec::with_capacity(record_count(resource_logs));
         for scope_logs in &resource_logs.scope_logs {
@@ -61,29 +67,33 @@ pub fn export(
             }
         }
         for batch in entries.chunks(limits.max_batch_entries.max(1)) {
-            match registry.append(id, batch) {
+            match store.append(id, batch).await {
                 Ok(outcome) => accepted += outcome.appended as u64,
+                Err(error @ RegistryError::Unavailable(_)) => return Err(error),
                 Err(error) => refusals.add(batch.len(), error.to_string()),
             }
         }
     }
-    ExportOutcome {
+    Ok(ExportOutcome {
         accepted,
         rejected: refusals.total,
         message: refusals.message(),
-    }
+    })
 }
 
 /// Creates the session, or brings an active one up to date with the
 /// resource, changing nothing when nothing changed.
-fn keep_session(registry: &SessionRegistry, mapping: SessionMapping) -> Result<(), RegistryError> {
+async fn keep_session(
+    store: &dyn SessionStore,
+    mapping: SessionMapping,
+) -> Result<(), RegistryError> {
     let SessionMapping {
         id,
         appname,
         mode,
         metadata,
     } = mapping;
-    let session = match registry.get(id) {
+    let session = match store.get(id).await {
         Ok(session) => session,
         Err(RegistryError::NotFound(_)) => {
             let create = SessionUpdate {
@@ -92,7 +102,7 @@ fn keep_session(registry: &SessionRegistry, mapping: SessionMapping) -> Result<(
                 jobid: None,
                 metadata: Some(metadata),
             };
-            return registry.upsert(id, create).map(drop);
+            return store.upsert(id, create).await.map(drop);
         }
         Err(error) => return Err(error),
     };
@@ -110,14 +120,14 @@ fn keep_session(registry: &SessionRegistry, mapping: SessionMapping) -> Result<(
             mode: Some(mode),
             ..SessionUpdate::default()
         };
-        registry.upsert(id, rename)?;
+        store.upsert(id, rename).await?;
     }
     let current = session.metadata.decode();
     let stale = metadata
         .iter()
         .any(|(key, value)| current.get(key) != Some(value));
     if stale {
-        registry.patch_metadata(id, &metadata)?;
+        store.patch_metadata(id, &metadata).await?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde_json::json;
 use sessions_core::session_log::{LogEntry, ReadRequest, RingLimits};
-use sessions_core::{Metadata, NewSession, Session};
+use sessions_core::{Metadata, NewSession, Session, SessionRegistry};
 
 use super::*;
 use crate::value::tests::{any, pair, string};
@@ -51,7 +51,13 @@ fn run(registry: &SessionRegistry, resources: Vec<ResourceLogs>) -> ExportOutcom
     let request = ExportLogsServiceRequest {
         resource_logs: resources,
     };
-    export(registry, &request, now())
+    // The memory store's futures are ready when made: one poll finishes them.
+    let mut export = std::pin::pin!(export(registry, &request, now()));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match export.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(outcome) => outcome.expect("the memory store is always available"),
+        std::task::Poll::Pending => panic!("an export to the memory store waited"),
+    }
 }
 
 fn session(registry: &SessionRegistry, id: &str) -> Session {

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod store_away;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::test::{self, TestRequest};
 use serde_json::{Value, json};
-use sessions_core::{Limits, NewSession, SessionRegistry};
+use sessions_core::{Limits, NewSession, SessionRegistry, SessionStore};
 use sessions_http::{AccessPolicy, AppState, ConnectionLimit, HttpLimits, LiveUpdates};
 
 fn state_with(limits: Limits, token: Option<&str>) -> Arc<AppState> {
@@ -25,9 +27,14 @@ fn state_with(limits: Limits, token: Option<&str>) -> Arc<AppState> {
             ..NewSession::default()
         })
         .unwrap();
+    state_over(registry, token)
+}
+
+/// The app's state over any store.
+fn state_over(store: Arc<dyn SessionStore>, token: Option<&str>) -> Arc<AppState> {
     Arc::new(AppState {
-        live: LiveUpdates::new(Arc::clone(&registry)),
-        registry,
+        live: LiveUpdates::new(Arc::clone(&store)),
+        store,
         limits: HttpLimits::default(),
         access: AccessPolicy::new(
             "127.0.0.1".parse().unwrap(),
@@ -333,7 +340,7 @@ async fn bad_requests_get_problem_documents() {
 #[actix_web::test]
 async fn the_server_session_cannot_be_ended() {
     let state = state();
-    let server = state.registry.server_session_id().unwrap();
+    let server = state.store.server_session_id().unwrap();
     call(
         &state,
         TestRequest::delete().uri(&format!("/sessions/{server}")),
@@ -377,7 +384,7 @@ async fn a_foreign_origin_may_not_change_anything() {
     .await
     .assert_problem(403, "evil.example");
     assert_eq!(
-        state.registry.active_count(),
+        state.store.stats().active_sessions,
         1,
         "the server's session alone"
     );
@@ -527,5 +534,15 @@ async fn metrics_need_the_token_and_made_up_requests_cannot_grow_them() {
             "zenserver_http_requests_total{route=\"unmatched\",method=\"other\",status=\"404\"}"
         ),
         Some(500.0)
+    );
+}
+
+#[actix_web::test]
+async fn health_names_the_memory_store() {
+    let answer = call(&state(), TestRequest::get().uri("/health")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json()["store"],
+        json!({"kind": "memory", "ok": true})
     );
 }
