@@ -42,6 +42,7 @@ pub mod log_records;
 mod merge_patch;
 #[cfg(feature = "registry")]
 mod registry;
+mod rules;
 mod session;
 mod store;
 
@@ -51,6 +52,7 @@ pub use limits::{Limits, MAX_JSON_DEPTH, json_depth};
 pub use merge_patch::{merge_patch, merge_patch_object};
 #[cfg(feature = "registry")]
 pub use registry::{SessionRegistry, Waiter};
+pub use rules::{check_batch, encode_metadata};
 pub use session::{
     CompactMetadata, Metadata, NewSession, Session, SessionStatus, SessionUpdate, StatusFilter,
     Upserted, millisecond_now,

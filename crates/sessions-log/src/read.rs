@@ -64,9 +64,20 @@ pub trait EntrySink {
 
 impl LogRing {
     pub fn read(&self, request: ReadRequest) -> LogRead<'_> {
-        let total = self.len() as u64;
-        let first_seq = self.first_seq;
-        let next_seq = self.next_seq();
+        LogRead {
+            ring: self,
+            summary: ReadSummary::of(self.first_seq, self.next_seq(), request),
+        }
+    }
+}
+
+impl ReadSummary {
+    /// Where a read of a log that retains `first_seq..next_seq` leaves off:
+    /// the arithmetic of every [`ReadRequest`], for any store that keeps
+    /// `seq`s contiguous. Entries `offset..offset + returned` of the
+    /// retained ones are the read's.
+    pub fn of(first_seq: u64, next_seq: u64, request: ReadRequest) -> ReadSummary {
+        let total = next_seq - first_seq;
         match request {
             ReadRequest::After { cursor, limit } => {
                 let reset = cursor >= next_seq;
@@ -74,48 +85,42 @@ impl LogRing {
                 let start_seq = (after + 1).max(first_seq);
                 let available = next_seq - start_seq;
                 let count = available.min(limit as u64);
-                LogRead {
-                    ring: self,
-                    summary: ReadSummary {
-                        returned: count as usize,
-                        // When nothing is returned this is still past every
-                        // evicted entry, so a dropped count is never reported
-                        // twice.
-                        cursor: start_seq + count - 1,
-                        dropped: first_seq - 1 - after.min(first_seq - 1),
-                        more: count < available,
-                        reset,
-                        total: total as usize,
-                        offset: (start_seq - first_seq) as usize,
-                    },
+                ReadSummary {
+                    returned: count as usize,
+                    // When nothing is returned this is still past every
+                    // evicted entry, so a dropped count is never reported
+                    // twice.
+                    cursor: start_seq + count - 1,
+                    dropped: first_seq - 1 - after.min(first_seq - 1),
+                    more: count < available,
+                    reset,
+                    total: total as usize,
+                    offset: (start_seq - first_seq) as usize,
                 }
             }
             ReadRequest::Page { offset, limit } => {
                 let start = offset.min(total);
                 let count = (limit as u64).min(total - start);
-                self.window(start, count)
+                ReadSummary::window(first_seq, total, start, count)
             }
             ReadRequest::Tail { count } => {
                 let count = (count as u64).min(total);
-                self.window(total - count, count)
+                ReadSummary::window(first_seq, total, total - count, count)
             }
         }
     }
 
     /// A read of `count` retained entries from index `start`, for the
     /// position-based requests (page and tail).
-    fn window(&self, start: u64, count: u64) -> LogRead<'_> {
-        LogRead {
-            ring: self,
-            summary: ReadSummary {
-                returned: count as usize,
-                cursor: self.first_seq + start + count - 1,
-                dropped: self.first_seq - 1,
-                more: start + count < self.len() as u64,
-                reset: false,
-                total: self.len(),
-                offset: start as usize,
-            },
+    fn window(first_seq: u64, total: u64, start: u64, count: u64) -> ReadSummary {
+        ReadSummary {
+            returned: count as usize,
+            cursor: first_seq + start + count - 1,
+            dropped: first_seq - 1,
+            more: start + count < total,
+            reset: false,
+            total: total as usize,
+            offset: start as usize,
         }
     }
 }

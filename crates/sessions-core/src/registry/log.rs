@@ -5,9 +5,7 @@ use std::sync::atomic::Ordering;
 use sessions_log::{AppendOutcome, LogRead, NewEntry, ReadRequest};
 
 use super::{SessionRegistry, Waiter};
-use crate::{
-    MAX_JSON_DEPTH, RegistryError, SessionId, ValidationError, json_depth, millisecond_now,
-};
+use crate::{RegistryError, SessionId, ValidationError, check_batch, millisecond_now};
 
 impl SessionRegistry {
     /// Appends a batch to an active session's log: all of it, or nothing when
@@ -18,7 +16,7 @@ impl SessionRegistry {
         id: SessionId,
         entries: &[NewEntry],
     ) -> Result<AppendOutcome, RegistryError> {
-        self.validate_batch(entries)?;
+        check_batch(entries, &self.limits)?;
         let cell = self.find(id).ok_or(RegistryError::NotFound(id))?;
         let mut state = cell.lock();
         if state.ended.is_some() {
@@ -49,36 +47,6 @@ impl SessionRegistry {
         if evicted > 0 {
             self.entries_evicted.fetch_add(evicted, Ordering::Relaxed);
         }
-    }
-
-    fn validate_batch(&self, entries: &[NewEntry]) -> Result<(), ValidationError> {
-        if entries.len() > self.limits.max_batch_entries {
-            return Err(ValidationError::TooManyEntries {
-                count: entries.len(),
-                limit: self.limits.max_batch_entries,
-            });
-        }
-        for (index, entry) in entries.iter().enumerate() {
-            if entry.message.len() > self.limits.max_message_bytes {
-                return Err(ValidationError::MessageTooLong {
-                    index,
-                    bytes: entry.message.len(),
-                    limit: self.limits.max_message_bytes,
-                });
-            }
-            let depth = entry
-                .data
-                .as_ref()
-                .map_or(0, |data| json_depth(data.as_json()));
-            if depth > MAX_JSON_DEPTH {
-                return Err(ValidationError::DataTooDeep {
-                    index,
-                    depth,
-                    limit: MAX_JSON_DEPTH,
-                });
-            }
-        }
-        Ok(())
     }
 
     /// Reads a session's log (active or retained ended) and hands the read to

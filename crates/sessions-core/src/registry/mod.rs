@@ -4,7 +4,6 @@ mod cell;
 mod log;
 mod memory;
 mod store;
-mod validation;
 mod waiter;
 
 use std::collections::{HashMap, VecDeque};
@@ -15,10 +14,9 @@ use jiff::Timestamp;
 use sessions_log::LogRing;
 
 use self::cell::{SessionCell, SessionState};
-use self::validation::encode_metadata;
 use crate::{
     CompactMetadata, IdMinter, Limits, Metadata, NewSession, RegistryError, Session, SessionId,
-    SessionUpdate, StatusFilter, Upserted, merge_patch_object, millisecond_now,
+    SessionUpdate, StatusFilter, Upserted, encode_metadata, merge_patch_object, millisecond_now,
 };
 
 pub use self::waiter::Waiter;

@@ -1,6 +1,10 @@
-//! The rules a session's fields must meet before the registry keeps them:
-//! names within `max_name_bytes` (an app name not empty), metadata within
-//! `max_metadata_bytes` of compact JSON and `MAX_JSON_DEPTH` levels.
+//! The rules of the domain that every store applies before it keeps
+//! anything: names within `max_name_bytes` (an app name not empty),
+//! metadata within `max_metadata_bytes` of compact JSON and
+//! `MAX_JSON_DEPTH` levels, batches within their entry count, message
+//! length, data depth, and the byte budget of a whole log.
+
+use sessions_log::{AppendError, LogRing, NewEntry};
 
 use crate::{
     CompactMetadata, Limits, MAX_JSON_DEPTH, Metadata, NewSession, SessionUpdate, ValidationError,
@@ -8,7 +12,7 @@ use crate::{
 };
 
 impl SessionUpdate {
-    pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
+    pub fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
         if let Some(appname) = &self.appname {
             validate_appname(appname, limits)?;
         }
@@ -23,7 +27,7 @@ impl SessionUpdate {
 }
 
 impl NewSession {
-    pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
+    pub fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
         validate_appname(&self.appname, limits)?;
         validate_name("mode", &self.mode, limits)?;
         if let Some(jobid) = &self.jobid {
@@ -53,7 +57,8 @@ fn validate_name(field: &'static str, value: &str, limits: &Limits) -> Result<()
 
 /// Encodes metadata, refusing it when its compact JSON is over the limit or
 /// nests deeper than [`MAX_JSON_DEPTH`].
-pub(crate) fn encode_metadata(
+/// `metadata` as compact JSON, if it is within the limits.
+pub fn encode_metadata(
     metadata: &Metadata,
     limits: &Limits,
 ) -> Result<CompactMetadata, ValidationError> {
@@ -72,6 +77,45 @@ pub(crate) fn encode_metadata(
         });
     }
     Ok(encoded)
+}
+
+/// Checks a batch of log entries against every limit an entry or a batch
+/// has: all of it is fine, or the first fault is named.
+pub fn check_batch(entries: &[NewEntry], limits: &Limits) -> Result<(), ValidationError> {
+    if entries.len() > limits.max_batch_entries {
+        return Err(ValidationError::TooManyEntries {
+            count: entries.len(),
+            limit: limits.max_batch_entries,
+        });
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        if entry.message.len() > limits.max_message_bytes {
+            return Err(ValidationError::MessageTooLong {
+                index,
+                bytes: entry.message.len(),
+                limit: limits.max_message_bytes,
+            });
+        }
+        let data = entry.data.as_ref().map_or("", |data| data.as_json());
+        let depth = json_depth(data);
+        if depth > MAX_JSON_DEPTH {
+            return Err(ValidationError::DataTooDeep {
+                index,
+                depth,
+                limit: MAX_JSON_DEPTH,
+            });
+        }
+        let bytes = LogRing::max_entry_cost(entry.message.len(), data.len());
+        if bytes > limits.log.max_bytes() {
+            return Err(AppendError::EntryTooLarge {
+                index,
+                bytes,
+                limit: limits.log.max_bytes(),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
