@@ -20,10 +20,23 @@ const EXTERNAL_TYPES: &[&str] = &[
     "ExportLogsServiceResponse",
     // futures-util
     "StreamExt",
+    // redis
+    "ClusterClient",
+    "ConnectionManager",
 ];
 
-/// Document tokens with a slash that are not paths of this repository.
-const NOT_PATHS: &[&str] = &["application/", "text/", "image/", "target/", "target", "$"];
+/// Document tokens with a slash that are not paths of this repository:
+/// media types, build output, shell variables and store addresses.
+const NOT_PATHS: &[&str] = &[
+    "application/",
+    "text/",
+    "image/",
+    "target/",
+    "target",
+    "$",
+    "redis://",
+    "redis+cluster://",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -97,7 +97,7 @@ fn dependency_tree(package: &str) -> Vec<String> {
 
 #[test]
 fn layering_points_one_way() {
-    let forbidden: [(&str, &[&str]); 6] = [
+    let forbidden: [(&str, &[&str]); 7] = [
         (
             "sessions-log",
             &[
@@ -112,7 +112,12 @@ fn layering_points_one_way() {
             &["sessions-otlp", "sessions-http", "zenserver"],
         ),
         ("sessions-otlp", &["sessions-http", "zenserver"]),
-        ("sessions-http", &["zenserver"]),
+        // The binary picks the store; the HTTP layer never knows Redis.
+        ("sessions-http", &["zenserver", "sessions-redis", "redis"]),
+        (
+            "sessions-redis",
+            &["sessions-otlp", "sessions-http", "zenserver"],
+        ),
         ("sessions-client", &["sessions-http", "zenserver", "zen"]),
         ("zen", &["sessions-http", "zenserver"]),
     ];
@@ -145,6 +150,20 @@ fn nothing_below_the_http_layer_pulls_in_actix_or_a_runtime() {
     }
 }
 
+/// The Redis store may run tokio (its own runtime) but never a web stack.
+#[test]
+fn the_redis_store_knows_nothing_of_http() {
+    let tree = dependency_tree("sessions-redis");
+    let offending: Vec<&String> = tree
+        .iter()
+        .filter(|dep| dep.starts_with("actix") || dep.starts_with("hyper"))
+        .collect();
+    assert!(
+        offending.is_empty(),
+        "sessions-redis pulls in {offending:?}"
+    );
+}
+
 #[test]
 fn no_product_depends_on_the_test_support() {
     for package in [
@@ -152,6 +171,7 @@ fn no_product_depends_on_the_test_support() {
         "sessions-core",
         "sessions-otlp",
         "sessions-http",
+        "sessions-redis",
         "sessions-client",
         "zenserver",
         "zen",

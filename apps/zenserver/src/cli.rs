@@ -7,6 +7,7 @@ use clap::Parser;
 use sessions_core::Limits;
 use sessions_core::session_log::RingLimits;
 use sessions_http::{ConnectionTimeouts, HttpLimits};
+use sessions_redis::StoreAddress;
 
 /// How long a kept-alive connection may wait for its next request.
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
@@ -117,6 +118,31 @@ pub(crate) struct Cli {
     /// Bytes kept by all logs together.
     #[arg(long, env = "ZEN_MAX_LOG_MEMORY", default_value = "1GiB", value_parser = parse_size)]
     pub(crate) max_log_memory: usize,
+
+    /// Where sessions live: `memory` (in this process, lost on restart),
+    /// `redis://HOST:PORT[/DB]`, or `redis+cluster://HOST:PORT[,HOST:PORT...]`
+    /// (seed nodes). Every node that names the same Redis and prefix serves
+    /// the same sessions.
+    #[arg(long, env = "ZEN_STORE", default_value = "memory", value_parser = parse_store)]
+    pub(crate) store: StoreChoice,
+
+    /// Prefix of every Redis key, to keep deployments apart in one Redis.
+    #[arg(long, env = "ZEN_STORE_PREFIX", default_value = "zen")]
+    pub(crate) store_prefix: String,
+}
+
+/// What `--store` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StoreChoice {
+    Memory,
+    Redis(StoreAddress),
+}
+
+fn parse_store(text: &str) -> Result<StoreChoice, String> {
+    match text {
+        "memory" => Ok(StoreChoice::Memory),
+        other => StoreAddress::parse(other).map(StoreChoice::Redis),
+    }
 }
 
 const EXAMPLES: &str = "\
@@ -254,5 +280,6 @@ mod tests {
         assert_eq!(cli.limits(), Limits::default());
         assert_eq!(cli.http_limits(), HttpLimits::default());
         assert_eq!((cli.bind.to_string(), cli.port), ("127.0.0.1".into(), 8558));
+        assert_eq!(cli.store, StoreChoice::Memory);
     }
 }

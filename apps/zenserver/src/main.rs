@@ -17,11 +17,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use sessions_core::{Metadata, NewSession, SessionRegistry, SessionStore};
+use sessions_core::{Metadata, NewSession, RegistryError, SessionRegistry, SessionStore};
 use sessions_http::{AccessPolicy, AppState, ConnectionLimit, LiveUpdates};
+use sessions_redis::RedisStore;
 
 use crate::blocking::block_on;
-use crate::cli::Cli;
+use crate::cli::{Cli, StoreChoice};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -46,16 +47,20 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let store: Arc<dyn SessionStore> = Arc::new(SessionRegistry::new(cli.limits()));
+    let store: Arc<dyn SessionStore> = match &cli.store {
+        StoreChoice::Memory => Arc::new(SessionRegistry::new(cli.limits())),
+        StoreChoice::Redis(address) => Arc::new(
+            RedisStore::open(address.clone(), &cli.store_prefix, cli.limits())
+                .map_err(anyhow::Error::msg)?,
+        ),
+    };
     let listener = TcpListener::bind((cli.bind, cli.port))
         .with_context(|| format!("cannot listen on {}", SocketAddr::new(cli.bind, cli.port)))?;
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
 
-    let server_session = block_on(store.create_server_session(server_session(address)))
-        .context("cannot create the server's own session")?;
-    drain.start(Arc::clone(&store), server_session.id);
+    start_server_session(&store, server_session(address), drain)?;
 
     let state = Arc::new(AppState {
         live: LiveUpdates::new(Arc::clone(&store)),
@@ -76,9 +81,9 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
     let url = format!("http://{address}");
     announce(&url);
     log::info!(
-        "zenserver {} listening on {url} (session {})",
+        "zenserver {} listening on {url} (store: {})",
         env!("CARGO_PKG_VERSION"),
-        server_session.id
+        state.store.health().kind
     );
     if !cli.bind.is_loopback() {
         log::warn!(
@@ -220,6 +225,42 @@ async fn shutdown_signal() -> &'static str {
 }
 
 /// The server's own session: its log is the server's log.
+/// Creates the server's own session and starts logging into it. A store
+/// that is away does not keep the server from starting: the session is made
+/// as soon as the store answers, and log records wait for it meanwhile
+/// (within the bridge's bounded queue).
+fn start_server_session(
+    store: &Arc<dyn SessionStore>,
+    session: NewSession,
+    drain: log_bridge::PendingDrain,
+) -> anyhow::Result<()> {
+    match block_on(store.create_server_session(session.clone())) {
+        Ok(created) => {
+            drain.start(Arc::clone(store), created.id);
+            Ok(())
+        }
+        Err(RegistryError::Unavailable(reason)) => {
+            log::warn!("the session store is unavailable ({reason}); serving 503 until it answers");
+            let store = Arc::clone(store);
+            std::thread::Builder::new()
+                .name("server-session".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(Duration::from_secs(1));
+                        if let Ok(created) = block_on(store.create_server_session(session.clone()))
+                        {
+                            drain.start(store, created.id);
+                            return;
+                        }
+                    }
+                })
+                .context("cannot start the thread that waits for the store")?;
+            Ok(())
+        }
+        Err(error) => Err(error).context("cannot create the server's own session"),
+    }
+}
+
 fn server_session(address: SocketAddr) -> NewSession {
     let mut metadata = Metadata::new();
     metadata.insert("version".into(), env!("CARGO_PKG_VERSION").into());

@@ -1,0 +1,206 @@
+//! One connection, to a single Redis or to a cluster, that reconnects by
+//! itself; and the address that says which.
+
+use std::time::Duration;
+
+use redis::aio::{AsyncPushSender, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{
+    Cmd, FromRedisValue, IntoConnectionInfo, ProtocolVersion, RedisResult, ScriptInvocation,
+};
+use tokio::sync::OnceCell;
+
+/// How long a node waits for Redis to accept a connection, and for an
+/// answer, before it calls the store unavailable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where the store is: `redis://HOST:PORT[/DB]` or
+/// `redis+cluster://HOST:PORT[,HOST:PORT...]` (the seed nodes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAddress {
+    Single(String),
+    Cluster(Vec<String>),
+}
+
+impl StoreAddress {
+    /// Reads a `--store` value other than `memory`.
+    pub fn parse(text: &str) -> Result<StoreAddress, String> {
+        if let Some(nodes) = text.strip_prefix("redis+cluster://") {
+            let nodes: Vec<String> = nodes
+                .split(',')
+                .map(str::trim)
+                .filter(|node| !node.is_empty())
+                .map(|node| format!("redis://{}", node.trim_end_matches('/')))
+                .collect();
+            if nodes.is_empty() {
+                return Err(format!("`{text}` names no cluster node"));
+            }
+            for node in &nodes {
+                node.as_str()
+                    .into_connection_info()
+                    .map_err(|error| format!("`{text}`: {error}"))?;
+            }
+            return Ok(StoreAddress::Cluster(nodes));
+        }
+        if text.starts_with("redis://") {
+            text.into_connection_info()
+                .map_err(|error| format!("`{text}`: {error}"))?;
+            return Ok(StoreAddress::Single(text.to_owned()));
+        }
+        Err(format!(
+            "`{text}` is not a store: use `memory`, `redis://HOST:PORT[/DB]` or `redis+cluster://HOST:PORT[,HOST:PORT...]`"
+        ))
+    }
+
+    /// `redis` or `redis-cluster`, as `/health` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreAddress::Single(_) => "redis",
+            StoreAddress::Cluster(_) => "redis-cluster",
+        }
+    }
+}
+
+/// A connection that is made when first used and made again after it
+/// breaks; requests in between fail at once (the store is unavailable).
+#[derive(Clone)]
+pub(crate) enum Connection {
+    Single(ConnectionManager),
+    Cluster {
+        client: Box<ClusterClient>,
+        connected: std::sync::Arc<OnceCell<ClusterConnection>>,
+    },
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Connection::Single(_) => "Connection::Single",
+            Connection::Cluster { .. } => "Connection::Cluster",
+        })
+    }
+}
+
+impl Connection {
+    /// Opens no socket yet; must be called inside the store's runtime. With
+    /// `push`, the connection speaks RESP3 and hands what Redis pushes
+    /// (messages of its subscriptions, and a disconnection notice) to it,
+    /// subscribing again after every reconnection.
+    pub(crate) fn open(
+        address: &StoreAddress,
+        push: Option<impl AsyncPushSender + Clone>,
+    ) -> RedisResult<Connection> {
+        match address {
+            StoreAddress::Single(url) => {
+                let mut info = url.as_str().into_connection_info()?;
+                let mut config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                if let Some(push) = push {
+                    let settings = info
+                        .redis_settings()
+                        .clone()
+                        .set_protocol(ProtocolVersion::RESP3);
+                    info = info.set_redis_settings(settings);
+                    config = config.set_push_sender(push).set_automatic_resubscription();
+                }
+                let client = redis::Client::open(info)?;
+                Ok(Connection::Single(ConnectionManager::new_lazy_with_config(
+                    client, config,
+                )?))
+            }
+            StoreAddress::Cluster(nodes) => {
+                let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str))
+                    .connection_timeout(CONNECT_TIMEOUT)
+                    .response_timeout(RESPONSE_TIMEOUT)
+                    .retries(2);
+                if let Some(push) = push {
+                    builder = builder
+                        .use_protocol(ProtocolVersion::RESP3)
+                        .push_sender(push);
+                }
+                Ok(Connection::Cluster {
+                    client: Box::new(builder.build()?),
+                    connected: Default::default(),
+                })
+            }
+        }
+    }
+
+    pub(crate) async fn query<T: FromRedisValue>(&self, command: &Cmd) -> RedisResult<T> {
+        match self {
+            Connection::Single(manager) => command.query_async(&mut manager.clone()).await,
+            Connection::Cluster { client, connected } => {
+                command
+                    .query_async(&mut cluster(client, connected).await?)
+                    .await
+            }
+        }
+    }
+
+    pub(crate) async fn invoke<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> RedisResult<T> {
+        match self {
+            Connection::Single(manager) => invocation.invoke_async(&mut manager.clone()).await,
+            Connection::Cluster { client, connected } => {
+                invocation
+                    .invoke_async(&mut cluster(client, connected).await?)
+                    .await
+            }
+        }
+    }
+
+    /// Subscribes to `channel`; the messages go to the push sender.
+    pub(crate) async fn subscribe(&self, channel: &str) -> RedisResult<()> {
+        match self {
+            Connection::Single(manager) => manager.clone().subscribe(channel).await,
+            Connection::Cluster { client, connected } => {
+                cluster(client, connected).await?.subscribe(channel).await
+            }
+        }
+    }
+}
+
+/// The cluster connection, made on first use; a failed attempt is tried
+/// again by the next request.
+async fn cluster(
+    client: &ClusterClient,
+    connected: &OnceCell<ClusterConnection>,
+) -> RedisResult<ClusterConnection> {
+    connected
+        .get_or_try_init(|| client.get_async_connection())
+        .await
+        .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_addresses_are_read_or_refused_with_a_reason() {
+        assert_eq!(
+            StoreAddress::parse("redis://127.0.0.1:6379/2"),
+            Ok(StoreAddress::Single("redis://127.0.0.1:6379/2".into()))
+        );
+        assert_eq!(
+            StoreAddress::parse("redis+cluster://127.0.0.1:7000, 127.0.0.1:7001"),
+            Ok(StoreAddress::Cluster(vec![
+                "redis://127.0.0.1:7000".into(),
+                "redis://127.0.0.1:7001".into()
+            ]))
+        );
+        assert!(
+            StoreAddress::parse("postgres://x")
+                .unwrap_err()
+                .contains("memory")
+        );
+        assert!(StoreAddress::parse("redis+cluster://").is_err());
+    }
+}

@@ -1,0 +1,232 @@
+//! This node's copy of the session directory: what the list, the WebSocket
+//! watchers and the counts are served from, without asking Redis. It is
+//! kept current by this node's own changes and by the change messages of
+//! every node, and loaded whole at start, after a reconnection and now and
+//! then in case a message was lost.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+
+use event_listener::Event;
+use jiff::Timestamp;
+use sessions_core::{Session, SessionId, StatusFilter, Wakeup};
+
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    sessions: RwLock<HashMap<SessionId, Session>>,
+    version: AtomicU64,
+    changed: Event,
+    /// Long polls waiting on a session's log, by session; dropped with the
+    /// last waiter.
+    log_events: Mutex<HashMap<SessionId, Weak<Event>>>,
+}
+
+/// What an append message says about a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LogState {
+    pub(crate) first: u64,
+    pub(crate) next: u64,
+    pub(crate) bytes: usize,
+    pub(crate) updated: Timestamp,
+}
+
+impl Directory {
+    pub(crate) fn put(&self, session: Session) {
+        let id = session.id;
+        self.write().insert(id, session);
+        self.note_change();
+        self.wake_log_waiters(id);
+    }
+
+    pub(crate) fn remove(&self, id: SessionId) {
+        let removed = self.write().remove(&id).is_some();
+        if removed {
+            self.note_change();
+        }
+        self.wake_log_waiters(id);
+    }
+
+    /// Replaces everything with `sessions`, loaded whole.
+    pub(crate) fn replace(&self, sessions: Vec<Session>) {
+        let fresh: HashMap<SessionId, Session> = sessions
+            .into_iter()
+            .map(|session| (session.id, session))
+            .collect();
+        let gone: Vec<SessionId> = {
+            let mut current = self.write();
+            let gone = current
+                .keys()
+                .filter(|id| !fresh.contains_key(id))
+                .copied()
+                .collect();
+            *current = fresh;
+            gone
+        };
+        self.note_change();
+        for id in gone {
+            self.wake_log_waiters(id);
+        }
+        // A message lost while away may have been an append.
+        let waiting: Vec<SessionId> = self.lock_events().keys().copied().collect();
+        for id in waiting {
+            self.wake_log_waiters(id);
+        }
+    }
+
+    /// Takes the log's new state from an append, unless what is known is
+    /// newer already (messages of two nodes may cross).
+    pub(crate) fn log_appended(&self, id: SessionId, state: LogState) {
+        let changed = {
+            let mut sessions = self.write();
+            match sessions.get_mut(&id) {
+                // Appends move `next` on, evictions `first`.
+                Some(session)
+                    if (state.next, state.first)
+                        > (session.log.cursor + 1, session.log.dropped + 1) =>
+                {
+                    session.log.entries = (state.next - state.first) as usize;
+                    session.log.cursor = state.next - 1;
+                    session.log.dropped = state.first - 1;
+                    session.log.bytes = state.bytes;
+                    session.updated = session.updated.max(state.updated);
+                    true
+                }
+                _ => false,
+            }
+        };
+        if changed {
+            self.note_change();
+        }
+        self.wake_log_waiters(id);
+    }
+
+    pub(crate) fn list(&self, filter: StatusFilter) -> Vec<Session> {
+        let mut sessions: Vec<Session> = self
+            .read()
+            .values()
+            .filter(|session| match filter {
+                StatusFilter::Active => session.ended.is_none(),
+                StatusFilter::Ended => session.ended.is_some(),
+                StatusFilter::All => true,
+            })
+            .cloned()
+            .collect();
+        match filter {
+            // The one that ended last first, as the memory store lists them.
+            StatusFilter::Ended => sessions.sort_by_key(|session| std::cmp::Reverse(session.ended)),
+            StatusFilter::Active | StatusFilter::All => {
+                sessions.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)))
+            }
+        }
+        sessions
+    }
+
+    /// Active and ended sessions, and bytes all logs retain.
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
+        let sessions = self.read();
+        let ended = sessions.values().filter(|s| s.ended.is_some()).count();
+        let bytes = sessions.values().map(|s| s.log.bytes).sum();
+        (sessions.len() - ended, ended, bytes)
+    }
+
+    /// The ended session that ended longest ago.
+    pub(crate) fn oldest_ended(&self) -> Option<SessionId> {
+        self.read()
+            .values()
+            .filter(|session| session.ended.is_some())
+            .min_by_key(|session| (session.ended, session.id))
+            .map(|session| session.id)
+    }
+
+    /// The session whose log retains the most bytes, if any retains some.
+    pub(crate) fn largest_log(&self) -> Option<SessionId> {
+        self.read()
+            .values()
+            .filter(|session| session.log.bytes > 0)
+            .max_by_key(|session| (session.log.bytes, session.id))
+            .map(|session| session.id)
+    }
+
+    /// Active sessions (not this or any node's own) unchanged since
+    /// `idle_since`, by this node's copy.
+    pub(crate) fn idle_since(&self, idle_since: Timestamp) -> Vec<SessionId> {
+        self.read()
+            .values()
+            .filter(|s| !s.server && s.ended.is_none() && s.updated < idle_since)
+            .map(|s| s.id)
+            .collect()
+    }
+
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn wait_for_change(&self, version: u64) -> Option<Wakeup> {
+        let listener = self.changed.listen();
+        (self.version() == version).then(|| Box::pin(listener) as Wakeup)
+    }
+
+    /// Wakes every change waiter, for shutdown.
+    pub(crate) fn wake_all(&self) {
+        self.changed.notify(usize::MAX);
+        let waiting: Vec<SessionId> = self.lock_events().keys().copied().collect();
+        for id in waiting {
+            self.wake_log_waiters(id);
+        }
+    }
+
+    /// A wake-up for the next change of `id`'s log; listening starts now,
+    /// so a change between this call and the look that follows it still
+    /// wakes it.
+    pub(crate) fn listen_to_log(&self, id: SessionId) -> Wakeup {
+        let event = {
+            let mut events = self.lock_events();
+            match events.get(&id).and_then(Weak::upgrade) {
+                Some(event) => event,
+                None => {
+                    if events.len() >= 1024 {
+                        events.retain(|_, event| event.strong_count() > 0);
+                    }
+                    let event = Arc::new(Event::new());
+                    events.insert(id, Arc::downgrade(&event));
+                    event
+                }
+            }
+        };
+        let listener = event.listen();
+        Box::pin(async move {
+            // The event lives as long as someone listens to it.
+            let _event = event;
+            listener.await;
+        })
+    }
+
+    pub(crate) fn wake_log_waiters(&self, id: SessionId) {
+        let event = self.lock_events().get(&id).and_then(Weak::upgrade);
+        if let Some(event) = event {
+            event.notify(usize::MAX);
+        }
+    }
+
+    fn note_change(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+        self.changed.notify(usize::MAX);
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<SessionId, Session>> {
+        self.sessions.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<SessionId, Session>> {
+        self.sessions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_events(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Weak<Event>>> {
+        self.log_events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}

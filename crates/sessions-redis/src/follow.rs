@@ -1,0 +1,161 @@
+//! Keeping this node current: the change messages of every node, a health
+//! check of the connection, and loading the directory whole at start, after
+//! every reconnection and every half minute (a message published while this
+//! node's subscription was down is otherwise lost).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use redis::{Cmd, PushInfo, PushKind, Value};
+use sessions_core::SessionId;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::codec;
+use crate::connection::Connection;
+use crate::directory::LogState;
+use crate::store::Shared;
+
+const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
+const RELOAD_EVERY: Duration = Duration::from_secs(30);
+/// Sessions read at once while loading the directory.
+const LOAD_CHUNK: usize = 256;
+
+/// Subscribes to the change channel and keeps the subscription alive: the
+/// subscriber is pinged every second (which also makes its connection
+/// again after a break) and subscribes again once it answers after one,
+/// whatever the client library renewed by itself.
+pub(crate) async fn subscribe(shared: Arc<Shared>, subscriber: Connection) {
+    let channel = shared.keys.channel();
+    let mut subscribed = false;
+    loop {
+        if !subscribed {
+            match subscriber.subscribe(&channel).await {
+                Ok(()) => subscribed = true,
+                Err(error) => log::debug!("subscribing to {channel}: {error}"),
+            }
+        } else if let Err(error) = subscriber.query::<Value>(&Cmd::ping()).await {
+            shared.set_problem(Some(format!("the change subscription broke: {error}")));
+            subscribed = false;
+        }
+        tokio::time::sleep(if subscribed {
+            HEALTH_CHECK_EVERY
+        } else {
+            Duration::from_millis(250)
+        })
+        .await;
+    }
+}
+
+/// Applies every change message to the directory.
+pub(crate) async fn follow_changes(shared: Arc<Shared>, mut pushes: UnboundedReceiver<PushInfo>) {
+    while let Some(push) = pushes.recv().await {
+        match push.kind {
+            PushKind::Message => {
+                if let Some(Ok(message)) = push.data.get(1).map(codec::text) {
+                    apply(&shared, &message);
+                }
+            }
+            PushKind::Disconnection => {
+                shared.set_problem(Some("the change subscription was disconnected".into()));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn apply(shared: &Arc<Shared>, message: &str) {
+    let mut words = message.split(' ');
+    let kind = words.next();
+    let Some(Ok(id)) = words.next().map(str::parse::<SessionId>) else {
+        return;
+    };
+    match kind {
+        Some("L") => {
+            let numbers: Vec<i64> = words.filter_map(|word| word.parse().ok()).collect();
+            if let [first, next, bytes, updated] = numbers[..]
+                && let Ok(updated) = jiff::Timestamp::from_millisecond(updated)
+            {
+                shared.directory.log_appended(
+                    id,
+                    LogState {
+                        first: first as u64,
+                        next: next as u64,
+                        bytes: bytes as usize,
+                        updated,
+                    },
+                );
+            }
+        }
+        Some("S") => {
+            let shared = Arc::clone(shared);
+            tokio::spawn(async move { shared.refresh(id).await });
+        }
+        Some("D") => shared.directory.remove(id),
+        _ => {}
+    }
+}
+
+/// Checks the connection every second and loads the directory whole when
+/// it comes back, and every half minute.
+pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
+    let mut loaded: Option<Instant> = None;
+    loop {
+        let answer = tokio::time::timeout(
+            HEALTH_CHECK_EVERY,
+            shared.connection.query::<String>(&Cmd::ping()),
+        )
+        .await;
+        match answer {
+            Ok(Ok(_)) => {
+                shared.set_problem(None);
+                let missed = shared.reload_wanted.swap(false, Ordering::AcqRel);
+                let stale = loaded.is_none_or(|at| at.elapsed() >= RELOAD_EVERY);
+                if missed || stale {
+                    match load_directory(&shared).await {
+                        Ok(()) => loaded = Some(Instant::now()),
+                        Err(error) => {
+                            shared.set_problem(Some(error.to_string()));
+                        }
+                    }
+                }
+            }
+            Ok(Err(error)) => {
+                shared.set_problem(Some(error.to_string()));
+            }
+            Err(_) => {
+                shared.set_problem(Some(format!(
+                    "no answer to PING within {} s",
+                    HEALTH_CHECK_EVERY.as_secs()
+                )));
+            }
+        }
+        tokio::time::sleep(HEALTH_CHECK_EVERY).await;
+    }
+}
+
+async fn load_directory(shared: &Arc<Shared>) -> Result<(), sessions_core::RegistryError> {
+    let ids: Vec<String> = shared
+        .query(&Cmd::zrange(shared.keys.index(), 0, -1))
+        .await?;
+    let ids: Vec<SessionId> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+    let mut sessions = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(LOAD_CHUNK) {
+        let hashes = join_all(chunk.iter().map(|id| {
+            let key = shared.keys.session(*id);
+            async move { shared.query::<Value>(&Cmd::hgetall(key)).await }
+        }))
+        .await;
+        for (id, hash) in chunk.iter().zip(hashes) {
+            let hash = hash?;
+            let empty = matches!(&hash, Value::Array(pairs) if pairs.is_empty());
+            // Indexed but not (or no longer) there: skipped.
+            if !empty && let Ok(session) = codec::session(*id, &hash) {
+                sessions.push(session);
+            }
+        }
+    }
+    shared.directory.replace(sessions);
+    Ok(())
+}

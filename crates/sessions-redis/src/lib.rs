@@ -1,0 +1,219 @@
+//! The Redis and Redis Cluster store of zenserver Sessions: every node that
+//! names the same Redis and prefix serves one set of sessions, and sessions
+//! and logs outlive the nodes.
+//!
+//! Each change is one atomic step in Redis (a Lua script, `scripts.rs`) on
+//! the keys of one session, which share a cluster slot (`keys.rs`), and is
+//! published on the deployment's change channel in the same step. Every node
+//! keeps its own copy of the session directory from those messages
+//! (`directory.rs`, `follow.rs`), which serves the list, the WebSocket
+//! watchers and the counts; everything else is asked of Redis.
+//!
+//! The store runs its IO on a tokio runtime of its own, so its futures can
+//! be awaited from actix's workers or from a plain thread alike. While Redis
+//! cannot be reached, every operation that needs it fails at once with
+//! `RegistryError::Unavailable` and nothing is half-written; the connection
+//! is made again by itself.
+//!
+//! All Redis code of the workspace lives here. This crate must never know
+//! about HTTP; it implements `SessionStore` and nothing else depends on its
+//! inside.
+
+mod codec;
+mod connection;
+mod directory;
+mod follow;
+mod keys;
+mod scripts;
+mod store;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use jiff::Timestamp;
+use sessions_core::session_log::{AppendOutcome, EntrySink, NewEntry, ReadRequest, ReadSummary};
+use sessions_core::{
+    Limits, Metadata, NewSession, RegistryError, Session, SessionId, SessionStore, SessionUpdate,
+    StatusFilter, StoreFuture, StoreHealth, StoreStats, Upserted, Wakeup,
+};
+
+pub use crate::connection::StoreAddress;
+pub use crate::scripts::ENTRY_OVERHEAD_BYTES;
+pub use crate::store::RedisStore;
+
+use crate::connection::Connection;
+use crate::keys::Keys;
+use crate::store::{Shared, batch_arguments, deliver};
+
+/// Threads of the store's runtime: IO waits, so two carry a node's load.
+const RUNTIME_THREADS: usize = 2;
+
+impl RedisStore {
+    /// A store at `address`, its keys under `prefix`. Connects in the
+    /// background: a store whose Redis is away opens all the same, reports
+    /// itself unavailable and serves once Redis answers.
+    pub fn open(address: StoreAddress, prefix: &str, limits: Limits) -> Result<RedisStore, String> {
+        if prefix.is_empty() || prefix.contains(['{', '}', ' ']) {
+            return Err(format!(
+                "--store-prefix `{prefix}`: use a non-empty name without braces or spaces"
+            ));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(RUNTIME_THREADS)
+            .thread_name("redis-store")
+            .enable_all()
+            .build()
+            .map_err(|error| format!("cannot start the store's runtime: {error}"))?;
+        let (pushes, pushed) = tokio::sync::mpsc::unbounded_channel();
+        let shared = {
+            let _inside = runtime.enter();
+            let connection = Connection::open(&address, None::<fn(_) -> Result<(), ()>>)
+                .map_err(|error| error.to_string())?;
+            let subscriber =
+                Connection::open(&address, Some(move |push| pushes.send(push).map_err(drop)))
+                    .map_err(|error| error.to_string())?;
+            let shared = Arc::new(Shared::new(limits, address, Keys::new(prefix), connection));
+            runtime.spawn(follow::follow_changes(Arc::clone(&shared), pushed));
+            runtime.spawn(follow::subscribe(Arc::clone(&shared), subscriber));
+            runtime.spawn(follow::keep_in_touch(Arc::clone(&shared)));
+            shared
+        };
+        Ok(RedisStore {
+            shared,
+            runtime: Some(runtime),
+        })
+    }
+}
+
+impl SessionStore for RedisStore {
+    fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    fn create(&self, session: NewSession) -> StoreFuture<'_, Session> {
+        Box::pin(self.spawn(Arc::clone(&self.shared).create(session, false)))
+    }
+
+    fn upsert(&self, id: SessionId, update: SessionUpdate) -> StoreFuture<'_, Upserted> {
+        Box::pin(self.spawn(Arc::clone(&self.shared).upsert(id, update)))
+    }
+
+    fn patch_metadata<'a>(
+        &'a self,
+        id: SessionId,
+        patch: &'a Metadata,
+    ) -> StoreFuture<'a, Session> {
+        Box::pin(self.spawn(Arc::clone(&self.shared).patch_metadata(id, patch.clone())))
+    }
+
+    fn end(&self, id: SessionId) -> StoreFuture<'_, Session> {
+        let ending = self.spawn(Arc::clone(&self.shared).end(id, None));
+        Box::pin(async move { ending.await?.ok_or(RegistryError::NotFound(id)) })
+    }
+
+    fn get(&self, id: SessionId) -> StoreFuture<'_, Session> {
+        Box::pin(self.spawn(Arc::clone(&self.shared).get(id)))
+    }
+
+    fn append<'a>(
+        &'a self,
+        id: SessionId,
+        entries: &'a [NewEntry],
+    ) -> StoreFuture<'a, AppendOutcome> {
+        let arguments = match batch_arguments(entries, &self.shared.limits) {
+            Ok(arguments) => arguments,
+            Err(error) => return Box::pin(std::future::ready(Err(error))),
+        };
+        Box::pin(self.spawn(Arc::clone(&self.shared).append(id, arguments)))
+    }
+
+    fn read_log<'a>(
+        &'a self,
+        id: SessionId,
+        request: ReadRequest,
+        sink: &'a mut (dyn EntrySink + Send),
+    ) -> StoreFuture<'a, ReadSummary> {
+        let reading = self.spawn(Arc::clone(&self.shared).read(id, request));
+        Box::pin(async move { deliver(&reading.await?, id, request, sink) })
+    }
+
+    fn wait_for_log(&self, id: SessionId, cursor: u64) -> StoreFuture<'_, Option<Wakeup>> {
+        // Listen before looking, so an append in between still wakes it.
+        let wakeup = self.shared.directory.listen_to_log(id);
+        let looking = self.spawn(Arc::clone(&self.shared).worth_waiting(id, cursor));
+        Box::pin(async move { Ok(looking.await?.then_some(wakeup)) })
+    }
+
+    fn end_idle(&self, idle_since: Timestamp) -> StoreFuture<'_, Vec<Session>> {
+        let candidates = self.shared.directory.idle_since(idle_since);
+        let shared = Arc::clone(&self.shared);
+        Box::pin(self.spawn(async move {
+            let mut ended = Vec::new();
+            for id in candidates {
+                // Each node may try; the script ends each session once.
+                if let Ok(Some(session)) = Arc::clone(&shared).end(id, Some(idle_since)).await {
+                    ended.push(session);
+                }
+            }
+            Ok(ended)
+        }))
+    }
+
+    fn create_server_session(&self, session: NewSession) -> StoreFuture<'_, Session> {
+        let shared = Arc::clone(&self.shared);
+        let creating = self.spawn(async move {
+            let session = Arc::clone(&shared).create(session, true).await?;
+            let _ = shared.server_session.set(session.id);
+            Ok(session)
+        });
+        Box::pin(creating)
+    }
+
+    fn server_session_id(&self) -> Option<SessionId> {
+        self.shared.server_session.get().copied()
+    }
+
+    fn list(&self, filter: StatusFilter) -> Vec<Session> {
+        self.shared.directory.list(filter)
+    }
+
+    fn change_version(&self) -> u64 {
+        self.shared.directory.version()
+    }
+
+    fn wait_for_change(&self, version: u64) -> Option<Wakeup> {
+        if self.is_shutting_down() {
+            return None;
+        }
+        self.shared.directory.wait_for_change(version)
+    }
+
+    fn stats(&self) -> StoreStats {
+        let (active_sessions, ended_sessions, log_bytes) = self.shared.directory.counts();
+        StoreStats {
+            active_sessions,
+            ended_sessions,
+            log_bytes,
+            entries_appended: self.shared.appended.load(Ordering::Relaxed),
+            entries_evicted: self.shared.evicted.load(Ordering::Relaxed),
+        }
+    }
+
+    fn health(&self) -> StoreHealth {
+        let problem = self.shared.problem();
+        StoreHealth {
+            kind: self.shared.address.kind(),
+            ok: problem.is_none(),
+            detail: problem.unwrap_or_default(),
+        }
+    }
+
+    fn shut_down(&self) {
+        self.shared.shutting_down.store(true, Ordering::Release);
+        self.shared.directory.wake_all();
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        self.shared.shutting_down.load(Ordering::Acquire)
+    }
+}

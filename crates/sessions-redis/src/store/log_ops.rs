@@ -1,0 +1,233 @@
+//! The log half of the Redis store: appends, the budget all logs share,
+//! reads and long polls.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use redis::{Cmd, Value};
+use sessions_core::session_log::{AppendOutcome, EntrySink, NewEntry, ReadRequest, ReadSummary};
+use sessions_core::{Limits, RegistryError, SessionId, check_batch, millisecond_now};
+
+use super::{Shared, malformed};
+use crate::codec::{self, Malformed};
+use crate::directory::LogState;
+use crate::scripts::ENTRY_OVERHEAD_BYTES;
+
+impl Shared {
+    pub(crate) async fn append(
+        self: Arc<Self>,
+        id: SessionId,
+        arguments: Vec<[Vec<u8>; 5]>,
+    ) -> Result<AppendOutcome, RegistryError> {
+        let now = millisecond_now();
+        let now_ms = now.as_millisecond().to_string();
+        let id_text = id.to_string();
+        let channel = self.keys.channel();
+        let max_entries = self.limits.log.max_entries().to_string();
+        let max_bytes = self.limits.log.max_bytes().to_string();
+        let overhead = ENTRY_OVERHEAD_BYTES.to_string();
+        let mut args: Vec<&[u8]> = vec![
+            id_text.as_bytes(),
+            now_ms.as_bytes(),
+            channel.as_bytes(),
+            max_entries.as_bytes(),
+            max_bytes.as_bytes(),
+            overhead.as_bytes(),
+        ];
+        for entry in &arguments {
+            args.extend(entry.iter().map(Vec::as_slice));
+        }
+        let answer = self.run(&self.scripts.append, id, &args).await?;
+        match codec::status(&answer).map_err(malformed)? {
+            (status, [appended, cursor, evicted, first, bytes]) if status == "ok" => {
+                let numbers = (|| {
+                    Ok::<_, Malformed>((
+                        codec::number(appended)?,
+                        codec::number(cursor)?,
+                        codec::number(evicted)?,
+                        codec::number(first)?,
+                        codec::number(bytes)?,
+                    ))
+                })();
+                let (appended, cursor, evicted, first, bytes) = numbers.map_err(malformed)?;
+                self.appended.fetch_add(appended, Ordering::Relaxed);
+                self.evicted.fetch_add(evicted, Ordering::Relaxed);
+                if appended > 0 {
+                    self.directory.log_appended(
+                        id,
+                        LogState {
+                            first,
+                            next: cursor + 1,
+                            bytes: bytes as usize,
+                            updated: now,
+                        },
+                    );
+                }
+                if self.directory.counts().2 > self.limits.max_log_memory {
+                    // Before answering, as the memory store does: the
+                    // appender that went over the budget waits for it.
+                    Arc::clone(&self).enforce_log_budget().await;
+                }
+                Ok(AppendOutcome {
+                    appended: appended as usize,
+                    cursor,
+                    evicted,
+                })
+            }
+            (status, _) if status == "absent" => Err(RegistryError::NotFound(id)),
+            (status, _) if status == "ended" => Err(RegistryError::Ended(id)),
+            (status, _) => Err(malformed(Malformed(format!("append answered {status}")))),
+        }
+    }
+
+    /// Brings all logs together back within `max_log_memory`, as the
+    /// memory store does: the ended sessions that ended longest ago are
+    /// forgotten first, then the largest logs give up their oldest entries.
+    /// The total is this node's view (every node's appends reach it as
+    /// messages), so nodes over the budget at once may both evict: the
+    /// budget holds, with at worst a little more evicted than needed.
+    async fn enforce_log_budget(self: Arc<Self>) {
+        if self.rebalancing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let budget = self.limits.max_log_memory;
+        let id_channel = self.keys.channel();
+        let overhead = ENTRY_OVERHEAD_BYTES.to_string();
+        // Bounded, so a view that never catches up cannot keep it busy.
+        for _ in 0..10_000 {
+            let total = self.directory.counts().2;
+            if total <= budget {
+                break;
+            }
+            if let Some(ended) = self.directory.oldest_ended() {
+                self.forget(ended).await;
+                continue;
+            }
+            let Some(largest) = self.directory.largest_log() else {
+                break;
+            };
+            let id_text = largest.to_string();
+            let excess = (total - budget).to_string();
+            let answer = self
+                .run(
+                    &self.scripts.evict,
+                    largest,
+                    &[
+                        id_text.as_bytes(),
+                        id_channel.as_bytes(),
+                        excess.as_bytes(),
+                        overhead.as_bytes(),
+                    ],
+                )
+                .await;
+            let Ok(answer) = answer else { break };
+            match codec::status(&answer) {
+                Ok((status, [freed, evicted])) if status == "ok" => {
+                    let evicted = codec::number(evicted).unwrap_or(0);
+                    self.evicted.fetch_add(evicted, Ordering::Relaxed);
+                    if codec::number(freed).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    // The directory learns the new size from the message;
+                    // wait for it rather than evicting the same bytes twice.
+                    self.refresh(largest).await;
+                }
+                Ok((status, _)) if status == "absent" => self.directory.remove(largest),
+                _ => break,
+            }
+        }
+        self.rebalancing.store(false, Ordering::Release);
+    }
+
+    /// Reads one session again into the directory.
+    pub(crate) async fn refresh(self: &Arc<Self>, id: SessionId) {
+        match Arc::clone(self).get(id).await {
+            Ok(session) => self.directory.put(session),
+            Err(RegistryError::NotFound(_)) => self.directory.remove(id),
+            Err(_) => {}
+        }
+    }
+
+    /// The raw answer of a read: `first`, `next` and the entries.
+    pub(crate) async fn read(
+        self: Arc<Self>,
+        id: SessionId,
+        request: ReadRequest,
+    ) -> Result<Value, RegistryError> {
+        let (mode, position, limit) = match request {
+            ReadRequest::After { cursor, limit } => ("after", cursor, limit),
+            ReadRequest::Page { offset, limit } => ("page", offset, limit),
+            ReadRequest::Tail { count } => ("tail", count as u64, count),
+        };
+        // Lua counts in doubles: exact up to 2^53, far beyond any log.
+        let position = position.min(1 << 53).to_string();
+        let limit = limit.min(1 << 32).to_string();
+        self.run(
+            &self.scripts.read,
+            id,
+            &[mode.as_bytes(), position.as_bytes(), limit.as_bytes()],
+        )
+        .await
+    }
+
+    /// Whether a long poll on `id` past `cursor` has anything to wait for.
+    pub(crate) async fn worth_waiting(
+        self: Arc<Self>,
+        id: SessionId,
+        cursor: u64,
+    ) -> Result<bool, RegistryError> {
+        let (next, ended): (Option<u64>, Option<String>) = self
+            .query(
+                Cmd::new()
+                    .arg("HMGET")
+                    .arg(self.keys.session(id))
+                    .arg("next")
+                    .arg("ended"),
+            )
+            .await?;
+        let next = next.ok_or(RegistryError::NotFound(id))?;
+        Ok(ended.is_none()
+            && next.saturating_sub(1) <= cursor
+            && !self.shutting_down.load(Ordering::Acquire))
+    }
+}
+
+/// Hands the entries of a read's raw answer to `sink`.
+pub(crate) fn deliver(
+    answer: &Value,
+    id: SessionId,
+    request: ReadRequest,
+    sink: &mut (dyn EntrySink + Send),
+) -> Result<ReadSummary, RegistryError> {
+    match codec::status(answer).map_err(malformed)? {
+        (status, [first, next, entries]) if status == "ok" => {
+            let first = codec::number(first).map_err(malformed)?;
+            let next = codec::number(next).map_err(malformed)?;
+            let entries = codec::array(entries).map_err(malformed)?;
+            let summary = ReadSummary::of(first, next, request);
+            if entries.len() != summary.returned {
+                return Err(malformed(Malformed(format!(
+                    "session {id}: a read found {} of {} entries",
+                    entries.len(),
+                    summary.returned
+                ))));
+            }
+            sink.reserve(entries.len());
+            for entry in entries {
+                sink.entry(&codec::entry(entry).map_err(malformed)?);
+            }
+            Ok(summary)
+        }
+        (status, _) if status == "absent" => Err(RegistryError::NotFound(id)),
+        (status, _) => Err(malformed(Malformed(format!("read answered {status}")))),
+    }
+}
+
+/// The script arguments of a batch, checked against every limit first.
+pub(crate) fn batch_arguments(
+    entries: &[NewEntry],
+    limits: &Limits,
+) -> Result<Vec<[Vec<u8>; 5]>, RegistryError> {
+    check_batch(entries, limits)?;
+    Ok(entries.iter().map(codec::entry_arguments).collect())
+}

@@ -1,0 +1,542 @@
+//! `RedisStore`: the session store over Redis, one step per change.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use jiff::Timestamp;
+use redis::{Cmd, RedisError, Value};
+use sessions_core::{
+    CompactMetadata, IdMinter, Limits, Metadata, NewSession, RegistryError, Session, SessionId,
+    SessionUpdate, Upserted, encode_metadata, merge_patch_object, millisecond_now,
+};
+
+use crate::codec::{self, Malformed};
+use crate::connection::{Connection, StoreAddress};
+use crate::directory::Directory;
+use crate::keys::Keys;
+use crate::scripts::Scripts;
+
+mod log_ops;
+
+pub(crate) use self::log_ops::{batch_arguments, deliver};
+
+/// Sessions and logs in Redis, shared by every node that names the same
+/// Redis and prefix. Its IO runs on a runtime of its own, so its futures
+/// can be awaited from any executor, or from a plain thread.
+#[derive(Debug)]
+pub struct RedisStore {
+    pub(crate) shared: Arc<Shared>,
+    /// `None` only while being dropped.
+    pub(crate) runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// What the store's tasks and requests share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) limits: Limits,
+    pub(crate) address: StoreAddress,
+    pub(crate) keys: Keys,
+    pub(crate) connection: Connection,
+    scripts: Scripts,
+    pub(crate) directory: Directory,
+    minter: IdMinter,
+    /// Why the store is unavailable, or `None` while it answers.
+    problem: Mutex<Option<String>>,
+    /// Whether `problem` is set, read on every answer without the lock.
+    troubled: AtomicBool,
+    /// Set with every problem: change messages may have been missed since,
+    /// so the directory is loaded whole once Redis answers again.
+    pub(crate) reload_wanted: AtomicBool,
+    pub(crate) shutting_down: AtomicBool,
+    pub(crate) server_session: OnceLock<SessionId>,
+    pub(crate) appended: AtomicU64,
+    pub(crate) evicted: AtomicU64,
+    /// Held by this node's task that brings all logs back within their
+    /// shared budget.
+    rebalancing: AtomicBool,
+}
+
+/// The outcome of one attempt to create a session.
+enum Inserted {
+    Created(Session),
+    /// Someone created it first (an upsert racing another).
+    Exists,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        limits: Limits,
+        address: StoreAddress,
+        keys: Keys,
+        connection: Connection,
+    ) -> Shared {
+        Shared {
+            limits,
+            address,
+            keys,
+            connection,
+            scripts: Scripts::new(),
+            directory: Directory::default(),
+            minter: IdMinter::new(),
+            problem: Mutex::new(Some("not connected yet".into())),
+            troubled: AtomicBool::new(true),
+            reload_wanted: AtomicBool::new(true),
+            shutting_down: AtomicBool::new(false),
+            server_session: OnceLock::new(),
+            appended: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+            rebalancing: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Records why the store is unavailable, or (`None`) that it answers.
+    pub(crate) fn set_problem(&self, problem: Option<String>) {
+        let mut current = self.problem.lock().unwrap_or_else(PoisonError::into_inner);
+        match (&*current, &problem) {
+            (None, Some(problem)) => log::warn!("the session store is unavailable: {problem}"),
+            (Some(_), None) => log::info!("the session store answers"),
+            _ => {}
+        }
+        if problem.is_some() {
+            self.reload_wanted.store(true, Ordering::Release);
+        }
+        self.troubled.store(problem.is_some(), Ordering::Release);
+        *current = problem;
+    }
+
+    /// Redis answered: whatever problem was recorded is over (the
+    /// directory is reloaded by `keep_in_touch` all the same).
+    fn answered(&self) {
+        if self.troubled.load(Ordering::Acquire) {
+            self.set_problem(None);
+        }
+    }
+
+    /// A Redis error as the domain sees it; one that says the connection is
+    /// gone marks the store unavailable at once.
+    pub(crate) fn unavailable(&self, error: RedisError) -> RegistryError {
+        if error.is_io_error()
+            || error.is_timeout()
+            || error.is_connection_dropped()
+            || error.is_connection_refusal()
+        {
+            self.set_problem(Some(error.to_string()));
+        }
+        RegistryError::Unavailable(error.to_string())
+    }
+
+    fn answer<T>(&self, answer: Result<T, RedisError>) -> Result<T, RegistryError> {
+        match answer {
+            Ok(value) => {
+                self.answered();
+                Ok(value)
+            }
+            Err(error) => Err(self.unavailable(error)),
+        }
+    }
+
+    pub(crate) async fn query<T: redis::FromRedisValue>(
+        &self,
+        command: &Cmd,
+    ) -> Result<T, RegistryError> {
+        let answer = self.connection.query(command).await;
+        self.answer(answer)
+    }
+
+    async fn run(
+        &self,
+        script: &redis::Script,
+        id: SessionId,
+        args: &[&[u8]],
+    ) -> Result<Value, RegistryError> {
+        let mut invocation = script.key(self.keys.session(id));
+        invocation.key(self.keys.log(id));
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        let answer = self.connection.invoke(&invocation).await;
+        self.answer(answer)
+    }
+
+    pub(crate) async fn create(
+        self: Arc<Self>,
+        session: NewSession,
+        server: bool,
+    ) -> Result<Session, RegistryError> {
+        session.validate(&self.limits)?;
+        let metadata = encode_metadata(&session.metadata, &self.limits)?;
+        let id = self.minter.mint();
+        match self.insert(id, session, metadata, server).await? {
+            Inserted::Created(session) => Ok(session),
+            // A freshly minted id is new everywhere.
+            Inserted::Exists => Err(RegistryError::Unavailable(format!(
+                "session {id} exists already"
+            ))),
+        }
+    }
+
+    /// Creates `id` within the cap on active sessions of all nodes
+    /// together: the count is taken first and given back when the session
+    /// is not made, so concurrent creates can fall short of the cap but
+    /// never pass it.
+    async fn insert(
+        &self,
+        id: SessionId,
+        session: NewSession,
+        metadata: CompactMetadata,
+        server: bool,
+    ) -> Result<Inserted, RegistryError> {
+        let active_key = self.keys.active();
+        let active: u64 = self.query(&Cmd::incr(&active_key, 1)).await?;
+        let limit = self.limits.max_active_sessions;
+        if active > limit as u64 {
+            self.give_back_active().await;
+            return Err(RegistryError::TooManyActiveSessions { limit });
+        }
+        let created = millisecond_now();
+        let created_ms = created.as_millisecond().to_string();
+        let id_text = id.to_string();
+        // Indexed first, so a node that loads the directory meanwhile finds
+        // it once it exists (an id without a session is skipped).
+        let indexed = self
+            .query::<()>(&Cmd::zadd(
+                self.keys.index(),
+                &id_text,
+                created.as_millisecond(),
+            ))
+            .await;
+        let answer = match indexed {
+            Ok(()) => {
+                self.run(
+                    &self.scripts.create,
+                    id,
+                    &[
+                        id_text.as_bytes(),
+                        session.appname.as_bytes(),
+                        session.mode.as_bytes(),
+                        session.jobid.as_deref().unwrap_or("").as_bytes(),
+                        if session.jobid.is_some() { b"1" } else { b"0" },
+                        metadata.as_json().as_bytes(),
+                        created_ms.as_bytes(),
+                        if server { b"1" } else { b"0" },
+                        self.keys.channel().as_bytes(),
+                    ],
+                )
+                .await
+            }
+            Err(error) => Err(error),
+        };
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                self.give_back_active().await;
+                return Err(error);
+            }
+        };
+        let (status, _) = codec::status(&answer).map_err(malformed)?;
+        if status != "ok" {
+            self.give_back_active().await;
+            return Ok(Inserted::Exists);
+        }
+        let session = Session {
+            id,
+            appname: session.appname,
+            mode: session.mode,
+            jobid: session.jobid,
+            metadata,
+            created,
+            updated: created,
+            ended: None,
+            server,
+            log: Default::default(),
+        };
+        self.directory.put(session.clone());
+        Ok(Inserted::Created(session))
+    }
+
+    /// Returns a place under the cap taken by a create that did not happen
+    /// or a session that ended. Should Redis be gone by then, the place
+    /// stays taken until someone repairs the count: the cap errs on the
+    /// side of holding.
+    async fn give_back_active(&self) {
+        let _ = self.query::<i64>(&Cmd::decr(self.keys.active(), 1)).await;
+    }
+
+    pub(crate) async fn upsert(
+        self: Arc<Self>,
+        id: SessionId,
+        update: SessionUpdate,
+    ) -> Result<Upserted, RegistryError> {
+        update.validate(&self.limits)?;
+        let metadata = match &update.metadata {
+            Some(metadata) => Some(encode_metadata(metadata, &self.limits)?),
+            None => None,
+        };
+        // Twice at most: a create that lost a race finds the session there.
+        for _ in 0..2 {
+            if let Some(session) = self.update_existing(id, &update, metadata.as_ref()).await? {
+                return Ok(Upserted::Updated(session));
+            }
+            let new_session = update.clone().into_new_session()?;
+            let metadata = metadata.clone().unwrap_or_default();
+            if let Inserted::Created(session) =
+                self.insert(id, new_session, metadata, false).await?
+            {
+                return Ok(Upserted::Created(session));
+            }
+        }
+        Err(RegistryError::Unavailable(format!(
+            "session {id} kept changing while it was being created"
+        )))
+    }
+
+    /// Updates an existing active session; `None` when there is none.
+    async fn update_existing(
+        &self,
+        id: SessionId,
+        update: &SessionUpdate,
+        metadata: Option<&CompactMetadata>,
+    ) -> Result<Option<Session>, RegistryError> {
+        let mut sets: Vec<(&str, &str)> = Vec::new();
+        let mut deletes: Vec<&str> = Vec::new();
+        if let Some(appname) = &update.appname {
+            sets.push(("appname", appname));
+        }
+        if let Some(mode) = &update.mode {
+            sets.push(("mode", mode));
+        }
+        match &update.jobid {
+            Some(Some(jobid)) => sets.push(("jobid", jobid)),
+            Some(None) => deletes.push("jobid"),
+            None => {}
+        }
+        if let Some(metadata) = metadata {
+            sets.push(("metadata", metadata.as_json()));
+        }
+        let now = millisecond_now().as_millisecond().to_string();
+        let id_text = id.to_string();
+        let channel = self.keys.channel();
+        let count = sets.len().to_string();
+        let mut args: Vec<&[u8]> = vec![
+            id_text.as_bytes(),
+            now.as_bytes(),
+            channel.as_bytes(),
+            count.as_bytes(),
+        ];
+        for (field, value) in &sets {
+            args.push(field.as_bytes());
+            args.push(value.as_bytes());
+        }
+        args.extend(deletes.iter().map(|field| field.as_bytes()));
+        let answer = self.run(&self.scripts.update, id, &args).await?;
+        match codec::status(&answer).map_err(malformed)? {
+            (status, [hash]) if status == "ok" => self.keep(id, hash).map(Some),
+            (status, _) if status == "absent" => Ok(None),
+            (status, _) if status == "ended" => Err(RegistryError::Ended(id)),
+            (status, _) => Err(malformed(Malformed(format!("update answered {status}")))),
+        }
+    }
+
+    /// A session read from its hash, kept in the directory too.
+    fn keep(&self, id: SessionId, hash: &Value) -> Result<Session, RegistryError> {
+        let session = codec::session(id, hash).map_err(malformed)?;
+        self.directory.put(session.clone());
+        Ok(session)
+    }
+
+    pub(crate) async fn patch_metadata(
+        self: Arc<Self>,
+        id: SessionId,
+        patch: Metadata,
+    ) -> Result<Session, RegistryError> {
+        let now = millisecond_now().as_millisecond().to_string();
+        let id_text = id.to_string();
+        let channel = self.keys.channel();
+        // Merged here, replaced there only if nobody changed it meanwhile;
+        // otherwise merged again from what is there now.
+        for _ in 0..16 {
+            let current: Option<String> = self
+                .query(&Cmd::hget(self.keys.session(id), "metadata"))
+                .await?;
+            let current = current.ok_or(RegistryError::NotFound(id))?;
+            let mut merged: Metadata = serde_json::from_str(&current)
+                .map_err(|error| malformed(Malformed(error.to_string())))?;
+            merge_patch_object(&mut merged, &patch);
+            let merged = encode_metadata(&merged, &self.limits)?;
+            let answer = self
+                .run(
+                    &self.scripts.replace_metadata,
+                    id,
+                    &[
+                        id_text.as_bytes(),
+                        now.as_bytes(),
+                        channel.as_bytes(),
+                        current.as_bytes(),
+                        merged.as_json().as_bytes(),
+                    ],
+                )
+                .await?;
+            match codec::status(&answer).map_err(malformed)? {
+                (status, [hash]) if status == "ok" => return self.keep(id, hash),
+                (status, _) if status == "changed" => continue,
+                (status, _) if status == "absent" => return Err(RegistryError::NotFound(id)),
+                (status, _) if status == "ended" => return Err(RegistryError::Ended(id)),
+                (status, _) => {
+                    return Err(malformed(Malformed(format!("patch answered {status}"))));
+                }
+            }
+        }
+        Err(RegistryError::Unavailable(format!(
+            "the metadata of session {id} kept changing while it was being patched"
+        )))
+    }
+
+    /// Ends `id`, if it is idle since `idle_before` when that is given.
+    /// `Ok(None)` when it was not idle after all.
+    pub(crate) async fn end(
+        self: Arc<Self>,
+        id: SessionId,
+        idle_before: Option<Timestamp>,
+    ) -> Result<Option<Session>, RegistryError> {
+        let now = millisecond_now();
+        let now_ms = now.as_millisecond().to_string();
+        let idle_before = idle_before
+            .map(|time| time.as_millisecond().to_string())
+            .unwrap_or_default();
+        let id_text = id.to_string();
+        let channel = self.keys.channel();
+        let answer = self
+            .run(
+                &self.scripts.end,
+                id,
+                &[
+                    id_text.as_bytes(),
+                    now_ms.as_bytes(),
+                    channel.as_bytes(),
+                    idle_before.as_bytes(),
+                ],
+            )
+            .await?;
+        match codec::status(&answer).map_err(malformed)? {
+            (status, [hash]) if status == "ended" => {
+                let session = self.keep(id, hash)?;
+                self.give_back_active().await;
+                self.keep_history(id, now).await;
+                Ok(Some(session))
+            }
+            (status, [hash]) if status == "already" => self.keep(id, hash).map(Some),
+            (status, _) if status == "busy" => Ok(None),
+            (status, _) if status == "server" => Err(RegistryError::ServerSession(id)),
+            (status, _) if status == "absent" => Err(RegistryError::NotFound(id)),
+            (status, _) => Err(malformed(Malformed(format!("end answered {status}")))),
+        }
+    }
+
+    /// Records an ended session in the history and forgets the ones that
+    /// ended longest ago beyond `max_ended_sessions`, logs and all.
+    async fn keep_history(&self, id: SessionId, ended: Timestamp) {
+        let ended_key = self.keys.ended();
+        let recorded = self
+            .query::<()>(&Cmd::zadd(
+                &ended_key,
+                id.to_string(),
+                ended.as_millisecond(),
+            ))
+            .await;
+        if recorded.is_err() {
+            return;
+        }
+        let Ok(retained) = self.query::<usize>(&Cmd::zcard(&ended_key)).await else {
+            return;
+        };
+        let excess = retained.saturating_sub(self.limits.max_ended_sessions);
+        if excess == 0 {
+            return;
+        }
+        let Ok(oldest) = self
+            .query::<Vec<(String, f64)>>(&Cmd::zpopmin(&ended_key, excess as isize))
+            .await
+        else {
+            return;
+        };
+        for (forgotten, _) in oldest {
+            let Ok(forgotten) = forgotten.parse::<SessionId>() else {
+                continue;
+            };
+            self.forget(forgotten).await;
+        }
+    }
+
+    async fn forget(&self, id: SessionId) {
+        let mut delete = Cmd::new();
+        delete
+            .arg("DEL")
+            .arg(self.keys.session(id))
+            .arg(self.keys.log(id));
+        let _ = self.query::<()>(&delete).await;
+        let _ = self
+            .query::<()>(&Cmd::zrem(self.keys.index(), id.to_string()))
+            .await;
+        let _ = self
+            .query::<()>(&Cmd::zrem(self.keys.ended(), id.to_string()))
+            .await;
+        let _ = self
+            .query::<()>(&Cmd::publish(self.keys.channel(), format!("D {id}")))
+            .await;
+        self.directory.remove(id);
+    }
+
+    pub(crate) async fn get(self: Arc<Self>, id: SessionId) -> Result<Session, RegistryError> {
+        let hash: Value = self.query(&Cmd::hgetall(self.keys.session(id))).await?;
+        match &hash {
+            Value::Array(pairs) if pairs.is_empty() => Err(RegistryError::NotFound(id)),
+            Value::Map(pairs) if pairs.is_empty() => Err(RegistryError::NotFound(id)),
+            _ => codec::session(id, &hash).map_err(malformed),
+        }
+    }
+}
+
+/// Data in Redis this crate cannot read: reported as the store being
+/// unusable, never as the client's fault.
+pub(crate) fn malformed(error: Malformed) -> RegistryError {
+    RegistryError::Unavailable(format!("unexpected data in Redis: {}", error.0))
+}
+
+impl RedisStore {
+    /// Runs `work` on the store's runtime; the answer can be awaited from
+    /// anywhere.
+    pub(crate) fn spawn<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, RegistryError>> + Send + 'static,
+    ) -> impl Future<Output = Result<T, RegistryError>> + Send + 'static {
+        let handle = self.runtime.as_ref().map(|runtime| runtime.spawn(work));
+        async move {
+            match handle {
+                Some(handle) => handle.await.unwrap_or_else(|error| {
+                    Err(RegistryError::Unavailable(format!(
+                        "the store's task failed: {error}"
+                    )))
+                }),
+                None => Err(RegistryError::Unavailable("the store is closed".into())),
+            }
+        }
+    }
+}
+
+impl Drop for RedisStore {
+    fn drop(&mut self) {
+        // Dropping a runtime waits for its tasks, which is not allowed
+        // inside another runtime (where the last owner may well be).
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
