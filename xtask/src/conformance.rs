@@ -15,12 +15,20 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// Runs schemathesis with `max_examples` per operation and a fixed seed, so
 /// a run can be repeated exactly.
 pub(crate) fn conformance(max_examples: u32) -> Result<(), String> {
+    conformance_on(max_examples, &[])
+}
+
+/// The same run against a server started with `server_args` added (the
+/// Redis pass names its store).
+pub(crate) fn conformance_on(max_examples: u32, server_args: &[&str]) -> Result<(), String> {
     let venv = ensure_schemathesis()?;
     run::cargo(&["build", "--locked", "--package", "zenserver"])?;
     let root = project_root();
     let binary = root.join("target/debug/zenserver");
     // Long polls stay short so generated `wait` values do not stall the run.
-    let server = start_server(&binary, &["--max-wait", "1"])?;
+    let mut args = vec!["--max-wait", "1"];
+    args.extend_from_slice(server_args);
+    let server = start_server(&binary, &args)?;
     let mut command = Command::new(venv.join("bin/schemathesis"));
     command
         .arg("--config-file")

@@ -2,15 +2,16 @@
 //! does.
 //!
 //! - `cargo xtask test`: everything CI checks: formatting, clippy with
-//!   warnings denied, every test, the API conformance run, the OpenTelemetry
+//!   warnings denied, every test, the API conformance run, the server's
+//!   suite and conformance run again on Redis, the OpenTelemetry
 //!   SDK interop run, the browser tests and a smoke test of the release
 //!   tarball.
 //! - `cargo xtask dist`: a release tarball of the server with its checksum.
-//! - `cargo xtask e2e`, `conformance`, `interop`, `fuzz`, `bench`, `soak`:
+//! - `cargo xtask e2e`, `conformance`, `redis`, `interop`, `fuzz`, `bench`, `soak`:
 //!   one part of that, or the longer runs CI leaves out (see `USAGE`).
 //!
 //! It only drives other programs (cargo, rustup, tar, sha256sum, node,
-//! python3); it must never grow dependencies of its own, so it stays quick to
+//! python3, redis-server); it must never grow dependencies of its own, so it stays quick to
 //! build on a fresh machine.
 
 mod conformance;
@@ -19,6 +20,7 @@ mod e2e;
 mod fuzz;
 mod install;
 mod interop;
+mod redis_pass;
 mod run;
 mod server;
 
@@ -29,8 +31,9 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test    formatting, clippy (-D warnings), all tests, the browser tests and
-          a smoke test of the dist archive, as CI runs them
+  test    formatting, clippy (-D warnings), all tests, the server's suite
+          again on a Redis and a Redis Cluster (installs redis-server), the
+          browser tests and a smoke test of the dist archive, as CI runs them
   dist    build target/dist/zenserver-<version>-<target>.tar.gz and its .sha256
           (--smoke: then unpack it, start the binary and fetch a page)
   e2e     browser tests of the dashboard (headless Chromium, xtask/e2e/*.test.mjs;
@@ -39,6 +42,8 @@ commands:
   conformance [N]
           schemathesis against docs/openapi.yaml and the running binary,
           N examples per operation (default 100; cargo xtask test runs 25)
+  redis   the Redis pass of `test` alone: the server's suite on a Redis and
+          a Redis Cluster on loopback ports, and conformance on Redis
   interop OpenTelemetry SDKs (Python: protobuf; Node.js: JSON, gzip) log into
           the running binary over OTLP/HTTP, and their sessions are checked;
           installs the pinned SDKs into target/interop-venv and xtask/interop/node/
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
         }
         Some("fuzz") => number_argument(args.get(1), 30).and_then(fuzz::fuzz),
         Some("interop") => interop::interop(),
+        Some("redis") => redis_pass::redis_pass(),
         Some("conformance") => number_argument(args.get(1), 100).and_then(conformance::conformance),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
@@ -114,6 +120,7 @@ fn test() -> Result<(), String> {
         run::cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])?;
     }
     conformance::conformance(25)?;
+    redis_pass::redis_pass()?;
     interop::interop()?;
     e2e::e2e()?;
     dist::smoke_test()

@@ -18,6 +18,20 @@ pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
     status(command, &format!("cargo {}", args.join(" ")))
 }
 
+/// `cargo args` with `env` added to its environment.
+pub(crate) fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let mut command = cargo_command();
+    command.args(args).envs(env.iter().copied());
+    let shown: Vec<String> = env
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    status(
+        command,
+        &format!("{} cargo {}", shown.join(" "), args.join(" ")),
+    )
+}
+
 /// Whether `cargo args` succeeds, with its output hidden.
 pub(crate) fn cargo_quiet(args: &[&str]) -> bool {
     let mut command = cargo_command();

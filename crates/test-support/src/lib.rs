@@ -7,8 +7,16 @@
 //! [`ZenServer::launch`], so "start it on port 0 and read the address it
 //! prints" is written once.
 //!
+//! `RedisServer` and `RedisCluster` do the same for real Redis processes,
+//! for the Redis pass of the suites (`ZEN_TEST_STORE`, read by
+//! [`Launch::start`]).
+//!
 //! Dev-only: no product crate may depend on this one. Standard library only,
 //! so that xtask, which must build in seconds, can use it too.
+
+mod redis;
+
+pub use crate::redis::{RedisCluster, RedisServer, redis_installed};
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader};
@@ -18,6 +26,28 @@ use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// The store the suites run on, when not the memory store: `ZEN_TEST_STORE`
+/// (`redis://…` or `redis+cluster://…`).
+pub fn test_store() -> Option<String> {
+    std::env::var("ZEN_TEST_STORE")
+        .ok()
+        .filter(|store| !store.is_empty() && store != "memory")
+}
+
+/// A key prefix no other server of any test run uses, for servers that
+/// share one Redis.
+pub fn unique_prefix() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!(
+        "test-{}-{}-{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 /// What the server prints first, followed by its URL.
 const ANNOUNCEMENT: &str = "zenserver listening on ";
@@ -176,7 +206,22 @@ impl Launch {
     }
 
     /// Starts the server and waits for the line that gives its address.
-    pub fn start(self) -> io::Result<ZenServer> {
+    ///
+    /// With `ZEN_TEST_STORE` set (`cargo xtask test` sets it for its second
+    /// run of the suites), a server not given a `--store` of its own runs on
+    /// that store, under a prefix of its own unless given one, so every
+    /// suite runs unchanged on every store.
+    pub fn start(mut self) -> io::Result<ZenServer> {
+        if let Some(store) = test_store() {
+            let named = |flag: &str| self.args.iter().any(|arg| arg == flag);
+            if !named("--store") {
+                if !named("--store-prefix") {
+                    let prefix = unique_prefix();
+                    self.args.extend(["--store-prefix".into(), prefix.into()]);
+                }
+                self.args.extend(["--store".into(), store.into()]);
+            }
+        }
         let mut command = Command::new(&self.binary);
         command
             .args(["--port", &self.port.to_string()])

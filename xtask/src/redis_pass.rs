@@ -1,0 +1,39 @@
+//! The Redis pass of `cargo xtask test`: the server's integration suite
+//! again, unchanged, with every server it starts on a real Redis (the
+//! suite's support reads `ZEN_TEST_STORE`), the cross-node tests on a Redis
+//! Cluster (`ZEN_TEST_CLUSTER`), and the conformance run against a
+//! Redis-backed node.
+
+use zenserver_test_support::{RedisCluster, RedisServer};
+
+use crate::{conformance, install, run};
+
+pub(crate) fn redis_pass() -> Result<(), String> {
+    install::ensure(&[install::Tool {
+        program: "redis-server",
+        package: "redis-server",
+    }])?;
+    let redis = RedisServer::start().map_err(|error| format!("cannot start Redis: {error}"))?;
+    let cluster =
+        RedisCluster::start().map_err(|error| format!("cannot start a Redis Cluster: {error}"))?;
+    eprintln!(
+        "xtask: Redis at {}, a cluster at {}",
+        redis.url(),
+        cluster.url()
+    );
+    run::cargo_with_env(
+        &[
+            "nextest",
+            "run",
+            "--locked",
+            "--no-fail-fast",
+            "--package",
+            "zenserver",
+        ],
+        &[
+            ("ZEN_TEST_STORE", redis.url().as_str()),
+            ("ZEN_TEST_CLUSTER", cluster.url().as_str()),
+        ],
+    )?;
+    conformance::conformance_on(25, &["--store", &redis.url()])
+}
