@@ -129,6 +129,11 @@ pub(crate) struct Cli {
     /// Prefix of every Redis key, to keep deployments apart in one Redis.
     #[arg(long, env = "ZEN_STORE_PREFIX", default_value = "zen")]
     pub(crate) store_prefix: String,
+
+    /// With Redis: how long a node may go without its heartbeat (one a
+    /// second) before the other nodes end its server session (like 15s).
+    #[arg(long, env = "ZEN_NODE_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
+    pub(crate) node_timeout: Duration,
 }
 
 /// What `--store` names.

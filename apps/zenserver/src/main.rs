@@ -19,7 +19,7 @@ use anyhow::Context;
 use clap::Parser;
 use sessions_core::{Metadata, NewSession, RegistryError, SessionRegistry, SessionStore};
 use sessions_http::{AccessPolicy, AppState, ConnectionLimit, LiveUpdates};
-use sessions_redis::RedisStore;
+use sessions_redis::{RedisOptions, RedisStore};
 
 use crate::blocking::block_on;
 use crate::cli::{Cli, StoreChoice};
@@ -50,8 +50,15 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
     let store: Arc<dyn SessionStore> = match &cli.store {
         StoreChoice::Memory => Arc::new(SessionRegistry::new(cli.limits())),
         StoreChoice::Redis(address) => Arc::new(
-            RedisStore::open(address.clone(), &cli.store_prefix, cli.limits())
-                .map_err(anyhow::Error::msg)?,
+            RedisStore::open(
+                address.clone(),
+                &RedisOptions {
+                    prefix: cli.store_prefix.clone(),
+                    node_timeout: cli.node_timeout,
+                },
+                cli.limits(),
+            )
+            .map_err(anyhow::Error::msg)?,
         ),
     };
     let listener = TcpListener::bind((cli.bind, cli.port))
@@ -100,8 +107,12 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
         log::info!("API requests need a bearer token");
     }
 
+    let store = Arc::clone(&state.store);
     actix_web::rt::System::new().block_on(serve(cli, listener, state))?;
     log::info!("zenserver stopped");
+    if let Err(error) = block_on(store.close()) {
+        log::warn!("could not end this server's session in the store: {error}");
+    }
     Ok(())
 }
 

@@ -109,6 +109,12 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     fn shut_down(&self);
 
     fn is_shutting_down(&self) -> bool;
+
+    /// The server stops for good, after its last request: a store shared
+    /// by several servers ends this one's own session, which no one else
+    /// would end but after a heartbeat timeout. The memory store, which
+    /// goes with its server, has nothing to do.
+    fn close(&self) -> StoreFuture<'_, ()>;
 }
 
 /// What a store holds and has taken in.

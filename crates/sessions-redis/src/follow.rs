@@ -32,7 +32,12 @@ pub(crate) async fn subscribe(shared: Arc<Shared>, subscriber: Connection) {
     loop {
         if !subscribed {
             match subscriber.subscribe(&channel).await {
-                Ok(()) => subscribed = true,
+                Ok(()) => {
+                    subscribed = true;
+                    // What changed before now came with no message: the
+                    // directory is loaded again, after the subscription.
+                    shared.reload_wanted.store(true, Ordering::Release);
+                }
                 Err(error) => log::debug!("subscribing to {channel}: {error}"),
             }
         } else if let Err(error) = subscriber.query::<Value>(&Cmd::ping()).await {
@@ -97,10 +102,13 @@ fn apply(shared: &Arc<Shared>, message: &str) {
     }
 }
 
-/// Checks the connection every second and loads the directory whole when
-/// it comes back, and every half minute.
+/// Checks the connection every second, beats this node's heartbeat and
+/// ends the sessions of nodes that stopped beating; loads the directory
+/// whole when the connection comes back, and every half minute.
 pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
     let mut loaded: Option<Instant> = None;
+    // Since when Redis has answered every check, without a break.
+    let mut answering_since: Option<Instant> = None;
     loop {
         let answer = tokio::time::timeout(
             HEALTH_CHECK_EVERY,
@@ -110,6 +118,13 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
         match answer {
             Ok(Ok(_)) => {
                 shared.set_problem(None);
+                let answering = *answering_since.get_or_insert_with(Instant::now);
+                shared.beat().await;
+                // After a break, the nodes that are alive get a whole
+                // timeout to beat again before any is taken for dead.
+                if answering.elapsed() > shared.node_timeout {
+                    shared.end_dead_nodes().await;
+                }
                 let missed = shared.reload_wanted.swap(false, Ordering::AcqRel);
                 let stale = loaded.is_none_or(|at| at.elapsed() >= RELOAD_EVERY);
                 if missed || stale {
@@ -122,9 +137,11 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
                 }
             }
             Ok(Err(error)) => {
+                answering_since = None;
                 shared.set_problem(Some(error.to_string()));
             }
             Err(_) => {
+                answering_since = None;
                 shared.set_problem(Some(format!(
                     "no answer to PING within {} s",
                     HEALTH_CHECK_EVERY.as_secs()

@@ -45,6 +45,12 @@ impl Keys {
         format!("{}:ended", self.prefix)
     }
 
+    /// The servers' own sessions, scored by their node's last heartbeat:
+    /// where the nodes look for one that died.
+    pub(crate) fn servers(&self) -> String {
+        format!("{}:servers", self.prefix)
+    }
+
     /// The channel every change is published on.
     pub(crate) fn channel(&self) -> String {
         format!("{}:changes", self.prefix)

@@ -29,6 +29,7 @@ mod store;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use sessions_core::session_log::{AppendOutcome, EntrySink, NewEntry, ReadRequest, ReadSummary};
@@ -42,17 +43,32 @@ pub use crate::scripts::ENTRY_OVERHEAD_BYTES;
 pub use crate::store::RedisStore;
 
 use crate::connection::Connection;
-use crate::keys::Keys;
-use crate::store::{Shared, batch_arguments, deliver};
+use crate::store::{Ending, Shared, batch_arguments, deliver};
 
 /// Threads of the store's runtime: IO waits, so two carry a node's load.
 const RUNTIME_THREADS: usize = 2;
 
+/// How a node takes part in its deployment.
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    /// What every key of the deployment starts with (`--store-prefix`):
+    /// nodes with the same Redis and prefix serve one set of sessions.
+    pub prefix: String,
+    /// How long a node may go without a heartbeat (one a second) before
+    /// the others end its server session (`--node-timeout`).
+    pub node_timeout: Duration,
+}
+
 impl RedisStore {
-    /// A store at `address`, its keys under `prefix`. Connects in the
-    /// background: a store whose Redis is away opens all the same, reports
-    /// itself unavailable and serves once Redis answers.
-    pub fn open(address: StoreAddress, prefix: &str, limits: Limits) -> Result<RedisStore, String> {
+    /// A store at `address`. Connects in the background: a store whose
+    /// Redis is away opens all the same, reports itself unavailable and
+    /// serves once Redis answers.
+    pub fn open(
+        address: StoreAddress,
+        options: &RedisOptions,
+        limits: Limits,
+    ) -> Result<RedisStore, String> {
+        let prefix = &options.prefix;
         if prefix.is_empty() || prefix.contains(['{', '}', ' ']) {
             return Err(format!(
                 "--store-prefix `{prefix}`: use a non-empty name without braces or spaces"
@@ -72,7 +88,7 @@ impl RedisStore {
             let subscriber =
                 Connection::open(&address, Some(move |push| pushes.send(push).map_err(drop)))
                     .map_err(|error| error.to_string())?;
-            let shared = Arc::new(Shared::new(limits, address, Keys::new(prefix), connection));
+            let shared = Arc::new(Shared::new(limits, address, options, connection));
             runtime.spawn(follow::follow_changes(Arc::clone(&shared), pushed));
             runtime.spawn(follow::subscribe(Arc::clone(&shared), subscriber));
             runtime.spawn(follow::keep_in_touch(Arc::clone(&shared)));
@@ -107,7 +123,7 @@ impl SessionStore for RedisStore {
     }
 
     fn end(&self, id: SessionId) -> StoreFuture<'_, Session> {
-        let ending = self.spawn(Arc::clone(&self.shared).end(id, None));
+        let ending = self.spawn(Arc::clone(&self.shared).end(id, Ending::Asked));
         Box::pin(async move { ending.await?.ok_or(RegistryError::NotFound(id)) })
     }
 
@@ -151,7 +167,10 @@ impl SessionStore for RedisStore {
             let mut ended = Vec::new();
             for id in candidates {
                 // Each node may try; the script ends each session once.
-                if let Ok(Some(session)) = Arc::clone(&shared).end(id, Some(idle_since)).await {
+                if let Ok(Some(session)) = Arc::clone(&shared)
+                    .end(id, Ending::Idle { since: idle_since })
+                    .await
+                {
                     ended.push(session);
                 }
             }
@@ -164,6 +183,8 @@ impl SessionStore for RedisStore {
         let creating = self.spawn(async move {
             let session = Arc::clone(&shared).create(session, true).await?;
             let _ = shared.server_session.set(session.id);
+            // In the index of servers at once, so it is watched over.
+            shared.beat().await;
             Ok(session)
         });
         Box::pin(creating)
@@ -211,6 +232,15 @@ impl SessionStore for RedisStore {
     fn shut_down(&self) {
         self.shared.shutting_down.store(true, Ordering::Release);
         self.shared.directory.wake_all();
+    }
+
+    fn close(&self) -> StoreFuture<'_, ()> {
+        let shared = Arc::clone(&self.shared);
+        let ending = self.spawn(async move {
+            shared.end_own_session().await;
+            Ok(())
+        });
+        Box::pin(ending)
     }
 
     fn is_shutting_down(&self) -> bool {

@@ -4,7 +4,8 @@
 //!
 //! The session hash holds `appname`, `mode`, `jobid` (absent when none),
 //! `metadata` (compact JSON), `created`, `updated`, `ended` (milliseconds;
-//! `ended` absent while active), `server` (`1` or `0`), and the log's
+//! `ended` absent while active), `server` (`1` or `0`), `beat` (a server
+//! session's last heartbeat, milliseconds), and the log's
 //! bookkeeping: `first` (the oldest retained `seq`), `next` (the `seq` the
 //! next entry gets) and `bytes` (what the retained entries cost). The log is
 //! a stream whose ids are `0-<seq>`, so `seq`s are the stream's own order,
@@ -29,6 +30,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 redis.call('HSET', KEYS[1], 'appname', ARGV[2], 'mode', ARGV[3], 'metadata', ARGV[6],
   'created', ARGV[7], 'updated', ARGV[7], 'server', ARGV[8], 'first', 1, 'next', 1, 'bytes', 0)
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'jobid', ARGV[4]) end
+if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'beat', ARGV[7]) end
 redis.call('PUBLISH', ARGV[9], 'S ' .. ARGV[1])
 return {'ok'}
 "#;
@@ -61,21 +63,39 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 "#;
 
 /// ARGV: id, now, channel, idle before (milliseconds, or empty to end
-/// whatever its last change). Answers `{'ended', <hash>}` when this call
-/// ended it, `{'already', <hash>}`, `{'busy'}` (changed since idle before),
-/// `{'server'}` or `{'absent'}`.
+/// whatever its last change), and for a server's own session either `own`
+/// (its node stops) or the time (milliseconds) its node's last heartbeat
+/// must be older than (the node died); empty for any other session.
+/// Answers `{'ended', <hash>}` when this call ended it, `{'already',
+/// <hash>}`, `{'busy'}` (changed since idle before, or its node beat
+/// since), `{'server'}` or `{'absent'}`.
 const END: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'absent'} end
-if redis.call('HGET', KEYS[1], 'server') == '1' then return {'server'} end
 if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then
   return {'already', redis.call('HGETALL', KEYS[1])}
 end
-if ARGV[4] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'updated')) >= tonumber(ARGV[4]) then
+if redis.call('HGET', KEYS[1], 'server') == '1' then
+  if ARGV[5] == '' then return {'server'} end
+  if ARGV[5] ~= 'own' and tonumber(redis.call('HGET', KEYS[1], 'beat') or 0) >= tonumber(ARGV[5]) then
+    return {'busy'}
+  end
+elseif ARGV[4] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'updated')) >= tonumber(ARGV[4]) then
   return {'busy'}
 end
 redis.call('HSET', KEYS[1], 'ended', ARGV[2], 'updated', ARGV[2])
 redis.call('PUBLISH', ARGV[3], 'S ' .. ARGV[1])
 return {'ended', redis.call('HGETALL', KEYS[1])}
+"#;
+
+/// A node's heartbeat on its own session. ARGV: now. Answers 1, or 0 when
+/// the session is gone or was ended (by the other nodes, which took the
+/// node for dead).
+const BEAT: &str = r#"
+if redis.call('HGET', KEYS[1], 'server') ~= '1' or redis.call('HEXISTS', KEYS[1], 'ended') == 1 then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'beat', ARGV[1])
+return 1
 "#;
 
 /// Appends a batch, evicting the oldest entries as the log's caps require,
@@ -204,6 +224,7 @@ pub(crate) struct Scripts {
     pub(crate) update: Script,
     pub(crate) replace_metadata: Script,
     pub(crate) end: Script,
+    pub(crate) beat: Script,
     pub(crate) append: Script,
     pub(crate) evict: Script,
     pub(crate) read: Script,
@@ -216,6 +237,7 @@ impl Scripts {
             update: Script::new(UPDATE),
             replace_metadata: Script::new(REPLACE_METADATA),
             end: Script::new(END),
+            beat: Script::new(BEAT),
             append: Script::new(&format!("{COST_OF}{APPEND}")),
             evict: Script::new(&format!("{COST_OF}{EVICT}")),
             read: Script::new(READ),

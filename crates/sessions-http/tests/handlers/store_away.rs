@@ -93,6 +93,10 @@ impl SessionStore for AwayStore {
     fn is_shutting_down(&self) -> bool {
         false
     }
+
+    fn close(&self) -> StoreFuture<'_, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 const SOME_ID: &str = "65a1f00dcafe0123456789ab";

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use jiff::Timestamp;
 use redis::{Cmd, RedisError, Value};
@@ -11,6 +12,7 @@ use sessions_core::{
     SessionUpdate, Upserted, encode_metadata, merge_patch_object, millisecond_now,
 };
 
+use crate::RedisOptions;
 use crate::codec::{self, Malformed};
 use crate::connection::{Connection, StoreAddress};
 use crate::directory::Directory;
@@ -18,6 +20,7 @@ use crate::keys::Keys;
 use crate::scripts::Scripts;
 
 mod log_ops;
+mod nodes;
 
 pub(crate) use self::log_ops::{batch_arguments, deliver};
 
@@ -55,6 +58,25 @@ pub(crate) struct Shared {
     /// Held by this node's task that brings all logs back within their
     /// shared budget.
     rebalancing: AtomicBool,
+    /// How long a node may go without a heartbeat before the others end
+    /// its server session.
+    pub(crate) node_timeout: Duration,
+    /// Whether the others ended this node's session (said once).
+    declared_dead: AtomicBool,
+}
+
+/// Why a session is ended, which decides whether it may be.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ending {
+    /// A client asked (`DELETE`): any session but a server's own.
+    Asked,
+    /// `--session-ttl`: only if nothing changed it since `since`.
+    Idle { since: Timestamp },
+    /// This node stops: its own server session.
+    OwnServer,
+    /// Another node's server session, if that node's last heartbeat is
+    /// older than `beat_before`.
+    DeadServer { beat_before: Timestamp },
 }
 
 /// The outcome of one attempt to create a session.
@@ -68,13 +90,13 @@ impl Shared {
     pub(crate) fn new(
         limits: Limits,
         address: StoreAddress,
-        keys: Keys,
+        options: &RedisOptions,
         connection: Connection,
     ) -> Shared {
         Shared {
             limits,
             address,
-            keys,
+            keys: Keys::new(&options.prefix),
             connection,
             scripts: Scripts::new(),
             directory: Directory::default(),
@@ -87,6 +109,8 @@ impl Shared {
             appended: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
             rebalancing: AtomicBool::new(false),
+            node_timeout: options.node_timeout,
+            declared_dead: AtomicBool::new(false),
         }
     }
 
@@ -399,18 +423,22 @@ impl Shared {
         )))
     }
 
-    /// Ends `id`, if it is idle since `idle_before` when that is given.
-    /// `Ok(None)` when it was not idle after all.
+    /// Ends `id` as `ending` says. `Ok(None)` when it was not to be ended
+    /// after all (busy since, or its node beat since).
     pub(crate) async fn end(
         self: Arc<Self>,
         id: SessionId,
-        idle_before: Option<Timestamp>,
+        ending: Ending,
     ) -> Result<Option<Session>, RegistryError> {
         let now = millisecond_now();
         let now_ms = now.as_millisecond().to_string();
-        let idle_before = idle_before
-            .map(|time| time.as_millisecond().to_string())
-            .unwrap_or_default();
+        let milliseconds = |time: Timestamp| time.as_millisecond().to_string();
+        let (idle_before, server_rule) = match ending {
+            Ending::Asked => (String::new(), String::new()),
+            Ending::Idle { since } => (milliseconds(since), String::new()),
+            Ending::OwnServer => (String::new(), "own".to_owned()),
+            Ending::DeadServer { beat_before } => (String::new(), milliseconds(beat_before)),
+        };
         let id_text = id.to_string();
         let channel = self.keys.channel();
         let answer = self
@@ -422,6 +450,7 @@ impl Shared {
                     now_ms.as_bytes(),
                     channel.as_bytes(),
                     idle_before.as_bytes(),
+                    server_rule.as_bytes(),
                 ],
             )
             .await?;
