@@ -32,11 +32,18 @@ pub(crate) struct LogState {
 }
 
 impl Directory {
+    /// Takes `session` as it is now. Watchers hear of it and long polls on
+    /// it wake only when something changed: the same session comes back
+    /// from every node's message and every reload.
     pub(crate) fn put(&self, session: Session) {
         let id = session.id;
-        self.write().insert(id, session);
-        self.note_change();
-        self.wake_log_waiters(id);
+        let previous = self.write().insert(id, session.clone());
+        if previous.as_ref() != Some(&session) {
+            self.note_change();
+        }
+        if previous.is_none_or(|previous| log_moved(&previous, &session)) {
+            self.wake_log_waiters(id);
+        }
     }
 
     pub(crate) fn remove(&self, id: SessionId) {
@@ -47,29 +54,29 @@ impl Directory {
         self.wake_log_waiters(id);
     }
 
-    /// Replaces everything with `sessions`, loaded whole.
+    /// Replaces everything with `sessions`, loaded whole; what differs is
+    /// announced as `put` and `remove` would.
     pub(crate) fn replace(&self, sessions: Vec<Session>) {
-        let fresh: HashMap<SessionId, Session> = sessions
+        let mut fresh: HashMap<SessionId, Session> = sessions
             .into_iter()
             .map(|session| (session.id, session))
             .collect();
-        let gone: Vec<SessionId> = {
+        let (changed, moved) = {
             let mut current = self.write();
-            let gone = current
-                .keys()
-                .filter(|id| !fresh.contains_key(id))
-                .copied()
+            let mut moved: Vec<SessionId> = current
+                .iter()
+                .filter(|(id, old)| fresh.get(id).is_none_or(|new| log_moved(old, new)))
+                .map(|(id, _)| *id)
                 .collect();
-            *current = fresh;
-            gone
+            moved.extend(fresh.keys().filter(|id| !current.contains_key(id)));
+            let changed = *current != fresh;
+            std::mem::swap(&mut *current, &mut fresh);
+            (changed, moved)
         };
-        self.note_change();
-        for id in gone {
-            self.wake_log_waiters(id);
+        if changed {
+            self.note_change();
         }
-        // A message lost while away may have been an append.
-        let waiting: Vec<SessionId> = self.lock_events().keys().copied().collect();
-        for id in waiting {
+        for id in moved {
             self.wake_log_waiters(id);
         }
     }
@@ -228,5 +235,73 @@ impl Directory {
         self.log_events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Whether a long poll on the session has something new to see: entries,
+/// evictions, or its end.
+fn log_moved(old: &Session, new: &Session) -> bool {
+    old.log != new.log || old.ended != new.ended
+}
+
+#[cfg(test)]
+mod tests {
+    use sessions_core::{CompactMetadata, Metadata};
+
+    use super::*;
+
+    fn session(id: SessionId, cursor: u64) -> Session {
+        let created = Timestamp::from_millisecond(1_764_000_000_000).unwrap();
+        let mut session = Session {
+            id,
+            appname: "editor".into(),
+            mode: "interactive".into(),
+            jobid: None,
+            metadata: CompactMetadata::encode(&Metadata::new()),
+            created,
+            updated: created,
+            ended: None,
+            server: false,
+            log: Default::default(),
+        };
+        session.log.cursor = cursor;
+        session.log.entries = cursor as usize;
+        session
+    }
+
+    #[test]
+    fn the_same_session_again_is_no_change_and_wakes_no_long_poll() {
+        let directory = Directory::default();
+        let id = id(1);
+        directory.put(session(id, 3));
+        let version = directory.version();
+        let wakeup = directory.listen_to_log(id);
+        directory.put(session(id, 3));
+        directory.replace(vec![session(id, 3)]);
+        assert_eq!(directory.version(), version, "watchers hear of no change");
+        assert!(
+            futures_util::FutureExt::now_or_never(wakeup).is_none(),
+            "the long poll still waits"
+        );
+
+        let wakeup = directory.listen_to_log(id);
+        directory.replace(vec![session(id, 4)]);
+        assert!(directory.version() > version);
+        assert!(futures_util::FutureExt::now_or_never(wakeup).is_some());
+    }
+
+    #[test]
+    fn a_session_gone_from_a_reload_wakes_its_long_polls() {
+        let directory = Directory::default();
+        let (kept, gone) = (id(1), id(2));
+        directory.replace(vec![session(kept, 1), session(gone, 1)]);
+        let wakeup = directory.listen_to_log(gone);
+        directory.replace(vec![session(kept, 1)]);
+        assert!(futures_util::FutureExt::now_or_never(wakeup).is_some());
+        assert_eq!(directory.list(StatusFilter::All).len(), 1);
+    }
+
+    fn id(n: u8) -> SessionId {
+        format!("{n:024x}").parse().unwrap()
     }
 }

@@ -15,6 +15,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::codec;
 use crate::connection::Connection;
 use crate::directory::LogState;
+use crate::health::Witness;
 use crate::store::Shared;
 
 const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -30,18 +31,27 @@ pub(crate) async fn subscribe(shared: Arc<Shared>, subscriber: Connection) {
     let channel = shared.keys.channel();
     let mut subscribed = false;
     loop {
+        // Told of a disconnection by the pushes: subscribe again rather
+        // than trust the connection to have done so.
+        if subscribed && shared.health.subscription_broken() {
+            subscribed = false;
+        }
         if !subscribed {
             match subscriber.subscribe(&channel).await {
                 Ok(()) => {
                     subscribed = true;
+                    shared.health.report(Witness::Subscription, None);
                     // What changed before now came with no message: the
                     // directory is loaded again, after the subscription.
-                    shared.reload_wanted.store(true, Ordering::Release);
+                    shared.health.reload_wanted.store(true, Ordering::Release);
                 }
                 Err(error) => log::debug!("subscribing to {channel}: {error}"),
             }
         } else if let Err(error) = subscriber.query::<Value>(&Cmd::ping()).await {
-            shared.set_problem(Some(format!("the change subscription broke: {error}")));
+            shared.health.report(
+                Witness::Subscription,
+                Some(format!("the change subscription broke: {error}")),
+            );
             subscribed = false;
         }
         tokio::time::sleep(if subscribed {
@@ -63,7 +73,10 @@ pub(crate) async fn follow_changes(shared: Arc<Shared>, mut pushes: UnboundedRec
                 }
             }
             PushKind::Disconnection => {
-                shared.set_problem(Some("the change subscription was disconnected".into()));
+                shared.health.report(
+                    Witness::Subscription,
+                    Some("the change subscription was disconnected".into()),
+                );
             }
             _ => {}
         }
@@ -117,7 +130,7 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
         .await;
         match answer {
             Ok(Ok(_)) => {
-                shared.set_problem(None);
+                shared.health.report(Witness::Check, None);
                 let answering = *answering_since.get_or_insert_with(Instant::now);
                 shared.beat().await;
                 // After a break, the nodes that are alive get a whole
@@ -125,27 +138,34 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
                 if answering.elapsed() > shared.node_timeout {
                     shared.end_dead_nodes().await;
                 }
-                let missed = shared.reload_wanted.swap(false, Ordering::AcqRel);
+                let missed = shared.health.reload_wanted.swap(false, Ordering::AcqRel);
                 let stale = loaded.is_none_or(|at| at.elapsed() >= RELOAD_EVERY);
                 if missed || stale {
                     match load_directory(&shared).await {
                         Ok(()) => loaded = Some(Instant::now()),
                         Err(error) => {
-                            shared.set_problem(Some(error.to_string()));
+                            shared
+                                .health
+                                .report(Witness::Check, Some(error.to_string()));
                         }
                     }
                 }
             }
             Ok(Err(error)) => {
                 answering_since = None;
-                shared.set_problem(Some(error.to_string()));
+                shared
+                    .health
+                    .report(Witness::Check, Some(error.to_string()));
             }
             Err(_) => {
                 answering_since = None;
-                shared.set_problem(Some(format!(
-                    "no answer to PING within {} s",
-                    HEALTH_CHECK_EVERY.as_secs()
-                )));
+                shared.health.report(
+                    Witness::Check,
+                    Some(format!(
+                        "no answer to PING within {} s",
+                        HEALTH_CHECK_EVERY.as_secs()
+                    )),
+                );
             }
         }
         tokio::time::sleep(HEALTH_CHECK_EVERY).await;

@@ -23,6 +23,7 @@ mod codec;
 mod connection;
 mod directory;
 mod follow;
+mod health;
 mod keys;
 mod scripts;
 mod store;
@@ -221,7 +222,7 @@ impl SessionStore for RedisStore {
     }
 
     fn health(&self) -> StoreHealth {
-        let problem = self.shared.problem();
+        let problem = self.shared.health.problem();
         StoreHealth {
             kind: self.shared.address.kind(),
             ok: problem.is_none(),

@@ -159,7 +159,27 @@ impl RedisCluster {
             )));
         }
         cluster.wait_until_healthy(STARTUP)?;
+        cluster.wait_for_replicas(STARTUP)?;
         Ok(cluster)
+    }
+
+    /// Waits until every master's replica is online and has everything the
+    /// master has, as far as it has told (replication is asynchronous: a
+    /// test that kills a master waits here first for what it wrote).
+    pub fn wait_for_replicas(&self, limit: Duration) -> io::Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let caught_up = self.masters().into_iter().all(|port| {
+                command(port, &["INFO", "replication"]).is_ok_and(|info| replica_caught_up(&info))
+            });
+            if caught_up {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(io::Error::other("the Redis replicas did not catch up"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// `redis+cluster://127.0.0.1:P1,...`, every node a seed.
@@ -216,6 +236,28 @@ impl Drop for RedisCluster {
     fn drop(&mut self) {
         self.nodes.clear();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Whether a master's `INFO replication` shows one online replica at the
+/// master's own offset.
+fn replica_caught_up(info: &str) -> bool {
+    let field = |line: &str, name: &str| -> Option<String> {
+        line.split(',')
+            .find_map(|pair| pair.strip_prefix(name))
+            .map(str::to_owned)
+    };
+    let master_offset = info
+        .lines()
+        .find_map(|line| line.strip_prefix("master_repl_offset:"))
+        .map(str::trim);
+    let replica = info.lines().find(|line| line.starts_with("slave0:"));
+    match (master_offset, replica) {
+        (Some(offset), Some(replica)) => {
+            field(replica, "state=").as_deref() == Some("online")
+                && field(replica, "offset=").as_deref() == Some(offset)
+        }
+        _ => false,
     }
 }
 

@@ -1,8 +1,8 @@
 //! `RedisStore`: the session store over Redis, one step per change.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -16,6 +16,7 @@ use crate::RedisOptions;
 use crate::codec::{self, Malformed};
 use crate::connection::{Connection, StoreAddress};
 use crate::directory::Directory;
+use crate::health::{Health, Witness};
 use crate::keys::Keys;
 use crate::scripts::Scripts;
 
@@ -44,13 +45,7 @@ pub(crate) struct Shared {
     scripts: Scripts,
     pub(crate) directory: Directory,
     minter: IdMinter,
-    /// Why the store is unavailable, or `None` while it answers.
-    problem: Mutex<Option<String>>,
-    /// Whether `problem` is set, read on every answer without the lock.
-    troubled: AtomicBool,
-    /// Set with every problem: change messages may have been missed since,
-    /// so the directory is loaded whole once Redis answers again.
-    pub(crate) reload_wanted: AtomicBool,
+    pub(crate) health: Health,
     pub(crate) shutting_down: AtomicBool,
     pub(crate) server_session: OnceLock<SessionId>,
     pub(crate) appended: AtomicU64,
@@ -101,9 +96,7 @@ impl Shared {
             scripts: Scripts::new(),
             directory: Directory::default(),
             minter: IdMinter::new(),
-            problem: Mutex::new(Some("not connected yet".into())),
-            troubled: AtomicBool::new(true),
-            reload_wanted: AtomicBool::new(true),
+            health: Health::new(),
             shutting_down: AtomicBool::new(false),
             server_session: OnceLock::new(),
             appended: AtomicU64::new(0),
@@ -111,36 +104,6 @@ impl Shared {
             rebalancing: AtomicBool::new(false),
             node_timeout: options.node_timeout,
             declared_dead: AtomicBool::new(false),
-        }
-    }
-
-    pub(crate) fn problem(&self) -> Option<String> {
-        self.problem
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Records why the store is unavailable, or (`None`) that it answers.
-    pub(crate) fn set_problem(&self, problem: Option<String>) {
-        let mut current = self.problem.lock().unwrap_or_else(PoisonError::into_inner);
-        match (&*current, &problem) {
-            (None, Some(problem)) => log::warn!("the session store is unavailable: {problem}"),
-            (Some(_), None) => log::info!("the session store answers"),
-            _ => {}
-        }
-        if problem.is_some() {
-            self.reload_wanted.store(true, Ordering::Release);
-        }
-        self.troubled.store(problem.is_some(), Ordering::Release);
-        *current = problem;
-    }
-
-    /// Redis answered: whatever problem was recorded is over (the
-    /// directory is reloaded by `keep_in_touch` all the same).
-    fn answered(&self) {
-        if self.troubled.load(Ordering::Acquire) {
-            self.set_problem(None);
         }
     }
 
@@ -152,7 +115,8 @@ impl Shared {
             || error.is_connection_dropped()
             || error.is_connection_refusal()
         {
-            self.set_problem(Some(error.to_string()));
+            self.health
+                .report(Witness::Request, Some(error.to_string()));
         }
         RegistryError::Unavailable(error.to_string())
     }
@@ -160,7 +124,7 @@ impl Shared {
     fn answer<T>(&self, answer: Result<T, RedisError>) -> Result<T, RegistryError> {
         match answer {
             Ok(value) => {
-                self.answered();
+                self.health.request_answered();
                 Ok(value)
             }
             Err(error) => Err(self.unavailable(error)),
