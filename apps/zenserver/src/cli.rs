@@ -134,6 +134,12 @@ pub(crate) struct Cli {
     /// second) before the other nodes end its server session (like 15s).
     #[arg(long, env = "ZEN_NODE_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
     pub(crate) node_timeout: Duration,
+
+    /// With Redis: answer an append only once this many replicas have it
+    /// (Redis WAIT, up to 1 s, then 503), so it survives a failover; 0
+    /// answers at once.
+    #[arg(long, env = "ZEN_STORE_REPLICAS", default_value_t = 0)]
+    pub(crate) store_replicas: u32,
 }
 
 /// What `--store` names.

@@ -55,6 +55,7 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
                 &RedisOptions {
                     prefix: cli.store_prefix.clone(),
                     node_timeout: cli.node_timeout,
+                    replicas: cli.store_replicas,
                 },
                 cli.limits(),
             )

@@ -6,6 +6,7 @@ use std::time::Duration;
 use redis::aio::{AsyncPushSender, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{
     Cmd, FromRedisValue, IntoConnectionInfo, ProtocolVersion, RedisResult, ScriptInvocation,
 };
@@ -152,6 +153,36 @@ impl Connection {
                 invocation
                     .invoke_async(&mut cluster(client, connected).await?)
                     .await
+            }
+        }
+    }
+
+    /// Waits up to `timeout` until `replicas` replicas of the Redis that
+    /// holds `key` have every write this connection sent it (Redis `WAIT`);
+    /// answers how many do.
+    pub(crate) async fn wait_for_replicas(
+        &self,
+        key: &str,
+        replicas: u32,
+        timeout: Duration,
+    ) -> RedisResult<u64> {
+        let mut wait = Cmd::new();
+        wait.arg("WAIT")
+            .arg(replicas)
+            .arg(timeout.as_millis() as u64);
+        match self {
+            Connection::Single(manager) => wait.query_async(&mut manager.clone()).await,
+            Connection::Cluster { client, connected } => {
+                // To the master of the key's slot, not to every master as
+                // the cluster client would send a bare WAIT.
+                let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
+                    Route::with_key(key, SlotAddr::Master),
+                ));
+                let answer = cluster(client, connected)
+                    .await?
+                    .route_command(wait, routing)
+                    .await?;
+                Ok(u64::from_redis_value(answer)?)
             }
         }
     }

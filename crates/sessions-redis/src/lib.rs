@@ -58,7 +58,14 @@ pub struct RedisOptions {
     /// How long a node may go without a heartbeat (one a second) before
     /// the others end its server session (`--node-timeout`).
     pub node_timeout: Duration,
+    /// Replicas that must have an append before it is answered (Redis
+    /// `WAIT`, up to [`REPLICA_WAIT`]); 0 answers at once
+    /// (`--store-replicas`).
+    pub replicas: u32,
 }
+
+/// How long an append waits for its replicas before it is answered 503.
+pub const REPLICA_WAIT: Duration = Duration::from_secs(1);
 
 impl RedisStore {
     /// A store at `address`. Connects in the background: a store whose

@@ -39,6 +39,27 @@ impl RedisServer {
         RedisServer::start_in(dir, free_port_pair(), &[], true)
     }
 
+    /// A replica of `master` (`--replicaof`), once it has caught up.
+    pub fn start_replica_of(master: &RedisServer) -> io::Result<RedisServer> {
+        let master_port = master.port.to_string();
+        let replica = RedisServer::start_in(
+            scratch_dir()?,
+            free_port_pair(),
+            &["--replicaof", "127.0.0.1", &master_port],
+            true,
+        )?;
+        let deadline = Instant::now() + STARTUP;
+        while !command(master.port, &["INFO", "replication"])
+            .is_ok_and(|info| replica_caught_up(&info))
+        {
+            if Instant::now() > deadline {
+                return Err(io::Error::other("the replica did not catch up"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(replica)
+    }
+
     fn start_in(dir: PathBuf, port: u16, extra: &[&str], owns_dir: bool) -> io::Result<Self> {
         let mut server = RedisServer {
             child: None,

@@ -312,3 +312,35 @@ fn after_a_cluster_master_fails_the_nodes_serve_again_by_themselves() {
         assert!(lines[1..].iter().all(|line| line == "after"), "{lines:?}");
     }
 }
+
+#[test]
+fn with_store_replicas_an_append_is_answered_once_a_replica_has_it() {
+    if test_store().is_none() {
+        eprintln!("not run: the Redis pass runs it (set ZEN_TEST_STORE)");
+        return;
+    }
+    let master = RedisServer::start().unwrap();
+    let mut replica = RedisServer::start_replica_of(&master).unwrap();
+    let prefix = unique_prefix();
+    let node = Server::start_with(&[
+        "--store",
+        &master.url(),
+        "--store-prefix",
+        &prefix,
+        "--store-replicas",
+        "1",
+    ]);
+    let id = node.create_session("replicated");
+    let confirmed = node.post_text(&format!("/sessions/{id}/log"), "confirmed\n");
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text());
+    // Answered only once the replica had it: it is there now, no waiting.
+    let on_replica = replica
+        .command(&["XLEN", &format!("{prefix}:{{{id}}}:log")])
+        .unwrap();
+    assert_eq!(on_replica, ":1");
+
+    replica.kill();
+    let unconfirmed = node.post_text(&format!("/sessions/{id}/log"), "unconfirmed\n");
+    unconfirmed.assert_problem(503, "replicas");
+    assert_eq!(unconfirmed.header("retry-after"), Some("1"));
+}

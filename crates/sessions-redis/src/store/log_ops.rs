@@ -9,6 +9,7 @@ use sessions_core::session_log::{AppendOutcome, EntrySink, NewEntry, ReadRequest
 use sessions_core::{Limits, RegistryError, SessionId, check_batch, millisecond_now};
 
 use super::{Shared, malformed};
+use crate::REPLICA_WAIT;
 use crate::codec::{self, Malformed};
 use crate::directory::LogState;
 use crate::scripts::ENTRY_OVERHEAD_BYTES;
@@ -68,6 +69,9 @@ impl Shared {
                     // appender that went over the budget waits for it.
                     Arc::clone(&self).enforce_log_budget().await;
                 }
+                if self.replicas > 0 {
+                    self.wait_for_replicas(id).await?;
+                }
                 Ok(AppendOutcome {
                     appended: appended as usize,
                     cursor,
@@ -78,6 +82,29 @@ impl Shared {
             (status, _) if status == "ended" => Err(RegistryError::Ended(id)),
             (status, _) => Err(malformed(Malformed(format!("append answered {status}")))),
         }
+    }
+
+    /// Waits for `replicas` replicas to have the append just made, so that
+    /// it survives a failover. When they do not within [`REPLICA_WAIT`],
+    /// the append is refused as unavailable although the master has it: a
+    /// client that sends it again may store it twice, which is the price
+    /// of knowing.
+    async fn wait_for_replicas(&self, id: SessionId) -> Result<(), RegistryError> {
+        let key = self.keys.log(id);
+        let answer = self
+            .connection
+            .wait_for_replicas(&key, self.replicas, REPLICA_WAIT)
+            .await;
+        let confirmed = self.answer(answer)?;
+        if confirmed < u64::from(self.replicas) {
+            return Err(RegistryError::Unavailable(format!(
+                "the append reached {confirmed} of {} replicas within {} ms (--store-replicas); \
+                 the master has it, and a failover may lose it",
+                self.replicas,
+                REPLICA_WAIT.as_millis()
+            )));
+        }
+        Ok(())
     }
 
     /// Brings all logs together back within `max_log_memory`, as the

@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     /// How long a node may go without a heartbeat before the others end
     /// its server session.
     pub(crate) node_timeout: Duration,
+    /// Replicas an append waits for (`RedisOptions::replicas`).
+    pub(crate) replicas: u32,
     /// Whether the others ended this node's session (said once).
     declared_dead: AtomicBool,
 }
@@ -103,6 +105,7 @@ impl Shared {
             evicted: AtomicU64::new(0),
             rebalancing: AtomicBool::new(false),
             node_timeout: options.node_timeout,
+            replicas: options.replicas,
             declared_dead: AtomicBool::new(false),
         }
     }
