@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use sessions_core::{Metadata, NewSession, RegistryError, SessionRegistry, SessionStore};
-use sessions_http::{AccessPolicy, AppState, ConnectionLimit, LiveUpdates};
+use sessions_http::{AccessPolicy, AppState, ConnectionLimit, LiveUpdates, Metrics};
 use sessions_redis::{RedisOptions, RedisStore};
 
 use crate::blocking::block_on;
@@ -62,6 +62,8 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?,
         ),
     };
+    let metrics = Metrics::default();
+    let store = metrics.measure(store);
     let listener = TcpListener::bind((cli.bind, cli.port))
         .with_context(|| format!("cannot listen on {}", SocketAddr::new(cli.bind, cli.port)))?;
     let address = listener
@@ -83,7 +85,7 @@ fn run(cli: &Cli, drain: log_bridge::PendingDrain) -> anyhow::Result<()> {
             cli.token.clone(),
         ),
         started,
-        metrics: Default::default(),
+        metrics,
     });
 
     let url = format!("http://{address}");

@@ -1,6 +1,7 @@
 //! One connection, to a single Redis or to a cluster, that reconnects by
 //! itself; and the address that says which.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::{AsyncPushSender, ConnectionManager, ConnectionManagerConfig};
@@ -71,7 +72,8 @@ pub(crate) enum Connection {
     Single(ConnectionManager),
     Cluster {
         client: Box<ClusterClient>,
-        connected: std::sync::Arc<OnceCell<ClusterConnection>>,
+        /// The connection, made on first use; replaced by [`Connection::reset`].
+        connected: Arc<Mutex<Arc<OnceCell<ClusterConnection>>>>,
     },
 }
 
@@ -187,6 +189,18 @@ impl Connection {
         }
     }
 
+    /// Drops a cluster connection, so the next request makes a new one and
+    /// reads the cluster's slots afresh from the seeds. The cluster client
+    /// follows `MOVED` by itself, but may keep asking a master that died
+    /// for its slots (seen for over ten seconds after a failover); the
+    /// health check calls this when the cluster stops answering it. A
+    /// single server's connection makes itself again; nothing to do.
+    pub(crate) fn reset(&self) {
+        if let Connection::Cluster { connected, .. } = self {
+            *connected.lock().unwrap_or_else(PoisonError::into_inner) = Arc::default();
+        }
+    }
+
     /// Subscribes to `channel`; the messages go to the push sender.
     pub(crate) async fn subscribe(&self, channel: &str) -> RedisResult<()> {
         match self {
@@ -202,10 +216,10 @@ impl Connection {
 /// again by the next request.
 async fn cluster(
     client: &ClusterClient,
-    connected: &OnceCell<ClusterConnection>,
+    connected: &Mutex<Arc<OnceCell<ClusterConnection>>>,
 ) -> RedisResult<ClusterConnection> {
-    connected
-        .get_or_try_init(|| client.get_async_connection())
+    let cell = Arc::clone(&connected.lock().unwrap_or_else(PoisonError::into_inner));
+    cell.get_or_try_init(|| client.get_async_connection())
         .await
         .cloned()
 }

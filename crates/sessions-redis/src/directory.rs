@@ -15,6 +15,11 @@ use sessions_core::{Session, SessionId, StatusFilter, Wakeup};
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
     sessions: RwLock<HashMap<SessionId, Session>>,
+    /// When each session was last put, changed or removed here, counted in
+    /// `edits`: a load that began before then must not undo it. Entries
+    /// older than the last load are dropped by it.
+    edited: Mutex<HashMap<SessionId, u64>>,
+    edits: AtomicU64,
     version: AtomicU64,
     changed: Event,
     /// Long polls waiting on a session's log, by session; dropped with the
@@ -37,7 +42,11 @@ impl Directory {
     /// from every node's message and every reload.
     pub(crate) fn put(&self, session: Session) {
         let id = session.id;
-        let previous = self.write().insert(id, session.clone());
+        let previous = {
+            let mut sessions = self.write();
+            self.edit(id);
+            sessions.insert(id, session.clone())
+        };
         if previous.as_ref() != Some(&session) {
             self.note_change();
         }
@@ -47,30 +56,50 @@ impl Directory {
     }
 
     pub(crate) fn remove(&self, id: SessionId) {
-        let removed = self.write().remove(&id).is_some();
+        let removed = {
+            let mut sessions = self.write();
+            self.edit(id);
+            sessions.remove(&id).is_some()
+        };
         if removed {
             self.note_change();
         }
         self.wake_log_waiters(id);
     }
 
-    /// Replaces everything with `sessions`, loaded whole; what differs is
-    /// announced as `put` and `remove` would.
-    pub(crate) fn replace(&self, sessions: Vec<Session>) {
-        let mut fresh: HashMap<SessionId, Session> = sessions
+    /// Where a load of the whole directory begins: pass it to `replace`.
+    pub(crate) fn begin_load(&self) -> u64 {
+        self.edits.load(Ordering::Acquire)
+    }
+
+    /// Takes `sessions`, loaded whole since `began` ([`Directory::begin_load`]),
+    /// as the directory; what differs is announced as `put` and `remove`
+    /// would. A session put, changed or removed here since the load began
+    /// is kept as it is here: the load may predate it.
+    pub(crate) fn replace(&self, sessions: Vec<Session>, began: u64) {
+        let mut loaded: HashMap<SessionId, Session> = sessions
             .into_iter()
             .map(|session| (session.id, session))
             .collect();
         let (changed, moved) = {
             let mut current = self.write();
+            let mut edited = self.lock_edited();
+            let newer_here = |id: &SessionId| edited.get(id).is_some_and(|at| *at >= began);
+            for (id, session) in current.iter() {
+                if newer_here(id) {
+                    loaded.insert(*id, session.clone());
+                }
+            }
+            loaded.retain(|id, _| !newer_here(id) || current.contains_key(id));
             let mut moved: Vec<SessionId> = current
                 .iter()
-                .filter(|(id, old)| fresh.get(id).is_none_or(|new| log_moved(old, new)))
+                .filter(|(id, old)| loaded.get(id).is_none_or(|new| log_moved(old, new)))
                 .map(|(id, _)| *id)
                 .collect();
-            moved.extend(fresh.keys().filter(|id| !current.contains_key(id)));
-            let changed = *current != fresh;
-            std::mem::swap(&mut *current, &mut fresh);
+            moved.extend(loaded.keys().filter(|id| !current.contains_key(id)));
+            let changed = *current != loaded;
+            std::mem::swap(&mut *current, &mut loaded);
+            edited.retain(|_, at| *at >= began);
             (changed, moved)
         };
         if changed {
@@ -97,6 +126,7 @@ impl Directory {
                     session.log.dropped = state.first - 1;
                     session.log.bytes = state.bytes;
                     session.updated = session.updated.max(state.updated);
+                    self.edit(id);
                     true
                 }
                 _ => false,
@@ -216,6 +246,17 @@ impl Directory {
         }
     }
 
+    /// Records that `id` was edited here; called with the sessions locked,
+    /// so a load sees every edit either in Redis or here.
+    fn edit(&self, id: SessionId) {
+        let at = self.edits.fetch_add(1, Ordering::AcqRel);
+        self.lock_edited().insert(id, at);
+    }
+
+    fn lock_edited(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, u64>> {
+        self.edited.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn note_change(&self) {
         self.version.fetch_add(1, Ordering::AcqRel);
         self.changed.notify(usize::MAX);
@@ -277,7 +318,7 @@ mod tests {
         let version = directory.version();
         let wakeup = directory.listen_to_log(id);
         directory.put(session(id, 3));
-        directory.replace(vec![session(id, 3)]);
+        directory.replace(vec![session(id, 3)], directory.begin_load());
         assert_eq!(directory.version(), version, "watchers hear of no change");
         assert!(
             futures_util::FutureExt::now_or_never(wakeup).is_none(),
@@ -285,7 +326,7 @@ mod tests {
         );
 
         let wakeup = directory.listen_to_log(id);
-        directory.replace(vec![session(id, 4)]);
+        directory.replace(vec![session(id, 4)], directory.begin_load());
         assert!(directory.version() > version);
         assert!(futures_util::FutureExt::now_or_never(wakeup).is_some());
     }
@@ -294,14 +335,44 @@ mod tests {
     fn a_session_gone_from_a_reload_wakes_its_long_polls() {
         let directory = Directory::default();
         let (kept, gone) = (id(1), id(2));
-        directory.replace(vec![session(kept, 1), session(gone, 1)]);
+        directory.replace(
+            vec![session(kept, 1), session(gone, 1)],
+            directory.begin_load(),
+        );
         let wakeup = directory.listen_to_log(gone);
-        directory.replace(vec![session(kept, 1)]);
+        directory.replace(vec![session(kept, 1)], directory.begin_load());
         assert!(futures_util::FutureExt::now_or_never(wakeup).is_some());
         assert_eq!(directory.list(StatusFilter::All).len(), 1);
     }
 
     fn id(n: u8) -> SessionId {
         format!("{n:024x}").parse().unwrap()
+    }
+
+    #[test]
+    fn a_load_that_began_before_a_change_here_does_not_undo_it() {
+        let directory = Directory::default();
+        let (old, made, forgotten) = (id(1), id(2), id(3));
+        directory.put(session(old, 1));
+        directory.put(session(forgotten, 1));
+        let began = directory.begin_load();
+        // While the load reads Redis: a session made here, another
+        // forgotten, and an append to the first.
+        directory.put(session(made, 0));
+        directory.remove(forgotten);
+        directory.put(session(old, 5));
+        // The load saw none of it.
+        directory.replace(vec![session(old, 1), session(forgotten, 1)], began);
+        let listed: Vec<(SessionId, u64)> = directory
+            .list(StatusFilter::All)
+            .iter()
+            .map(|session| (session.id, session.log.cursor))
+            .collect();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        assert!(listed.contains(&(old, 5)));
+        assert!(listed.contains(&(made, 0)));
+        // A later load is taken whole.
+        directory.replace(vec![session(old, 6)], directory.begin_load());
+        assert_eq!(directory.list(StatusFilter::All).len(), 1);
     }
 }

@@ -20,41 +20,56 @@ use crate::store::Shared;
 
 const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
 const RELOAD_EVERY: Duration = Duration::from_secs(30);
+/// Checks that may fail in a row before the connection is made anew.
+const RESET_AFTER_FAILED_CHECKS: u32 = 3;
 /// Sessions read at once while loading the directory.
 const LOAD_CHUNK: usize = 256;
 
-/// Subscribes to the change channel and keeps the subscription alive: the
-/// subscriber is pinged every second (which also makes its connection
-/// again after a break) and subscribes again once it answers after one,
-/// whatever the client library renewed by itself.
-pub(crate) async fn subscribe(shared: Arc<Shared>, subscriber: Connection) {
+/// Probes a subscription may miss in a row before it is made again.
+const PROBES_MISSED: u64 = 2;
+
+/// Subscribes to the change channel and keeps the subscription working.
+/// Every second this node publishes a probe on the channel and expects to
+/// hear it back; a subscription that is told of a disconnection, or that
+/// misses its probes (in a cluster, the node it was on may have failed
+/// without a word), is made again on a fresh connection from `open`, and
+/// the directory is then loaded again for what it missed.
+pub(crate) async fn subscribe(
+    shared: Arc<Shared>,
+    open: impl Fn() -> redis::RedisResult<Connection>,
+) {
     let channel = shared.keys.channel();
-    let mut subscribed = false;
+    let mut subscriber: Option<Connection> = None;
     loop {
-        // Told of a disconnection by the pushes: subscribe again rather
-        // than trust the connection to have done so.
-        if subscribed && shared.health.subscription_broken() {
-            subscribed = false;
-        }
-        if !subscribed {
-            match subscriber.subscribe(&channel).await {
-                Ok(()) => {
-                    subscribed = true;
-                    shared.health.report(Witness::Subscription, None);
-                    // What changed before now came with no message: the
-                    // directory is loaded again, after the subscription.
-                    shared.health.reload_wanted.store(true, Ordering::Release);
-                }
-                Err(error) => log::debug!("subscribing to {channel}: {error}"),
-            }
-        } else if let Err(error) = subscriber.query::<Value>(&Cmd::ping()).await {
+        let missed = shared.probes.missed();
+        if subscriber.is_some() && (shared.health.subscription_broken() || missed > PROBES_MISSED) {
             shared.health.report(
                 Witness::Subscription,
-                Some(format!("the change subscription broke: {error}")),
+                Some(format!("the change subscription missed {missed} probes")),
             );
-            subscribed = false;
+            subscriber = None;
         }
-        tokio::time::sleep(if subscribed {
+        match &subscriber {
+            None => match open() {
+                Ok(fresh) => match fresh.subscribe(&channel).await {
+                    Ok(()) => {
+                        shared.probes.restart();
+                        subscriber = Some(fresh);
+                        shared.health.report(Witness::Subscription, None);
+                        // What changed before now came with no message: the
+                        // directory is loaded again, after the subscription.
+                        shared.health.reload_wanted.store(true, Ordering::Release);
+                    }
+                    Err(error) => log::debug!("subscribing to {channel}: {error}"),
+                },
+                Err(error) => log::debug!("connecting to subscribe: {error}"),
+            },
+            Some(_) => {
+                let probe = shared.probes.next();
+                let _ = shared.query::<()>(&Cmd::publish(&channel, probe)).await;
+            }
+        }
+        tokio::time::sleep(if subscriber.is_some() {
             HEALTH_CHECK_EVERY
         } else {
             Duration::from_millis(250)
@@ -86,6 +101,10 @@ pub(crate) async fn follow_changes(shared: Arc<Shared>, mut pushes: UnboundedRec
 fn apply(shared: &Arc<Shared>, message: &str) {
     let mut words = message.split(' ');
     let kind = words.next();
+    if kind == Some("P") {
+        shared.probes.heard(message);
+        return;
+    }
     let Some(Ok(id)) = words.next().map(str::parse::<SessionId>) else {
         return;
     };
@@ -122,12 +141,21 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
     let mut loaded: Option<Instant> = None;
     // Since when Redis has answered every check, without a break.
     let mut answering_since: Option<Instant> = None;
+    let mut failed_checks: u32 = 0;
     loop {
         let answer = tokio::time::timeout(
             HEALTH_CHECK_EVERY,
             shared.connection.query::<String>(&Cmd::ping()),
         )
         .await;
+        if answer.as_ref().is_ok_and(Result::is_ok) {
+            failed_checks = 0;
+        } else {
+            failed_checks += 1;
+            if failed_checks.is_multiple_of(RESET_AFTER_FAILED_CHECKS) {
+                shared.connection.reset();
+            }
+        }
         match answer {
             Ok(Ok(_)) => {
                 shared.health.report(Witness::Check, None);
@@ -173,6 +201,7 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
 }
 
 async fn load_directory(shared: &Arc<Shared>) -> Result<(), sessions_core::RegistryError> {
+    let began = shared.directory.begin_load();
     let ids: Vec<String> = shared
         .query(&Cmd::zrange(shared.keys.index(), 0, -1))
         .await?;
@@ -193,6 +222,6 @@ async fn load_directory(shared: &Arc<Shared>) -> Result<(), sessions_core::Regis
             }
         }
     }
-    shared.directory.replace(sessions);
+    shared.directory.replace(sessions, began);
     Ok(())
 }

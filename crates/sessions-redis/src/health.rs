@@ -4,7 +4,7 @@
 //! subscription, and the requests in between. A request that succeeds only
 //! speaks for itself: in a cluster, other slots may still be away.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 #[derive(Debug)]
@@ -106,6 +106,54 @@ impl Health {
     }
 }
 
+/// The probes a node publishes on the change channel to hear them back:
+/// `P <node> <number>`.
+#[derive(Debug)]
+pub(crate) struct Probes {
+    node: String,
+    sent: AtomicU64,
+    heard: AtomicU64,
+}
+
+impl Probes {
+    pub(crate) fn new(node: String) -> Probes {
+        Probes {
+            node,
+            sent: AtomicU64::new(0),
+            heard: AtomicU64::new(0),
+        }
+    }
+
+    /// The next probe's message.
+    pub(crate) fn next(&self) -> String {
+        let number = self.sent.fetch_add(1, Ordering::AcqRel) + 1;
+        format!("P {} {number}", self.node)
+    }
+
+    /// A probe came back, this node's or another's.
+    pub(crate) fn heard(&self, message: &str) {
+        let mut words = message.split(' ').skip(1);
+        if words.next() == Some(self.node.as_str())
+            && let Some(Ok(number)) = words.next().map(str::parse::<u64>)
+        {
+            self.heard.fetch_max(number, Ordering::AcqRel);
+        }
+    }
+
+    /// Probes sent that have not come back, but the one just sent.
+    pub(crate) fn missed(&self) -> u64 {
+        let sent = self.sent.load(Ordering::Acquire);
+        sent.saturating_sub(self.heard.load(Ordering::Acquire))
+            .saturating_sub(1)
+    }
+
+    /// A new subscription: what the old one missed no longer counts.
+    pub(crate) fn restart(&self) {
+        self.heard
+            .store(self.sent.load(Ordering::Acquire), Ordering::Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +184,21 @@ mod tests {
         health.reload_wanted.store(false, Ordering::Release);
         health.report(Witness::Subscription, Some("disconnected".into()));
         assert!(health.reload_wanted.load(Ordering::Acquire));
+    }
+
+    #[test]
+    fn probes_count_what_did_not_come_back() {
+        let probes = Probes::new("node-a".into());
+        let first = probes.next();
+        assert_eq!(probes.missed(), 0, "the one just sent is not missed yet");
+        probes.heard(&first);
+        probes.heard("P node-b 7");
+        let _second = probes.next();
+        let _third = probes.next();
+        assert_eq!(probes.missed(), 1);
+        let _fourth = probes.next();
+        assert_eq!(probes.missed(), 2);
+        probes.restart();
+        assert_eq!(probes.missed(), 0);
     }
 }

@@ -93,12 +93,18 @@ impl RedisStore {
             let _inside = runtime.enter();
             let connection = Connection::open(&address, None::<fn(_) -> Result<(), ()>>)
                 .map_err(|error| error.to_string())?;
-            let subscriber =
-                Connection::open(&address, Some(move |push| pushes.send(push).map_err(drop)))
-                    .map_err(|error| error.to_string())?;
+            // A fresh connection each time the subscription is made again.
+            let subscriber_address = address.clone();
+            let open_subscriber = move || {
+                let pushes = pushes.clone();
+                Connection::open(
+                    &subscriber_address,
+                    Some(move |push| pushes.send(push).map_err(drop)),
+                )
+            };
             let shared = Arc::new(Shared::new(limits, address, options, connection));
             runtime.spawn(follow::follow_changes(Arc::clone(&shared), pushed));
-            runtime.spawn(follow::subscribe(Arc::clone(&shared), subscriber));
+            runtime.spawn(follow::subscribe(Arc::clone(&shared), open_subscriber));
             runtime.spawn(follow::keep_in_touch(Arc::clone(&shared)));
             shared
         };

@@ -185,13 +185,20 @@ impl RedisCluster {
     }
 
     /// Waits until every master's replica is online and has everything the
-    /// master has, as far as it has told (replication is asynchronous: a
+    /// master had when this was called (replication is asynchronous: a
     /// test that kills a master waits here first for what it wrote).
     pub fn wait_for_replicas(&self, limit: Duration) -> io::Result<()> {
         let deadline = Instant::now() + limit;
+        let masters = self.masters();
+        let mut targets = Vec::new();
+        for port in &masters {
+            let info = command(*port, &["INFO", "replication"])?;
+            targets.push(field_of(&info, "master_repl_offset:").unwrap_or(0));
+        }
         loop {
-            let caught_up = self.masters().into_iter().all(|port| {
-                command(port, &["INFO", "replication"]).is_ok_and(|info| replica_caught_up(&info))
+            let caught_up = masters.iter().zip(&targets).all(|(port, target)| {
+                command(*port, &["INFO", "replication"])
+                    .is_ok_and(|info| replica_offset(&info).is_some_and(|offset| offset >= *target))
             });
             if caught_up {
                 return Ok(());
@@ -260,26 +267,33 @@ impl Drop for RedisCluster {
     }
 }
 
-/// Whether a master's `INFO replication` shows one online replica at the
-/// master's own offset.
-fn replica_caught_up(info: &str) -> bool {
-    let field = |line: &str, name: &str| -> Option<String> {
-        line.split(',')
+/// A number field (`master_repl_offset:`) of an `INFO` answer.
+fn field_of(info: &str, name: &str) -> Option<u64> {
+    info.lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// The offset of a master's first replica, from its `INFO replication`,
+/// when that replica is online.
+fn replica_offset(info: &str) -> Option<u64> {
+    let replica = info.lines().find(|line| line.starts_with("slave0:"))?;
+    let field = |name: &str| {
+        replica
+            .split([':', ','])
             .find_map(|pair| pair.strip_prefix(name))
-            .map(str::to_owned)
     };
-    let master_offset = info
-        .lines()
-        .find_map(|line| line.strip_prefix("master_repl_offset:"))
-        .map(str::trim);
-    let replica = info.lines().find(|line| line.starts_with("slave0:"));
-    match (master_offset, replica) {
-        (Some(offset), Some(replica)) => {
-            field(replica, "state=").as_deref() == Some("online")
-                && field(replica, "offset=").as_deref() == Some(offset)
-        }
-        _ => false,
+    if field("state=") != Some("online") {
+        return None;
     }
+    field("offset=")?.parse().ok()
+}
+
+/// Whether a master's `INFO replication` shows an online replica with
+/// everything the master has.
+fn replica_caught_up(info: &str) -> bool {
+    let master = field_of(info, "master_repl_offset:");
+    master.is_some() && replica_offset(info) >= master
 }
 
 fn scratch_dir() -> io::Result<PathBuf> {

@@ -20,21 +20,29 @@ pub(crate) async fn read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query::log_read_query_within(request.query_string(), state.limits.max_wait)?;
-    let (mut body, read) = read_once(&state, id, query.request).await?;
+    let (mut body, mut read) = read_once(&state, id, query.request).await?;
     let may_wait = match query.request {
         ReadRequest::After { limit, .. } => limit > 0,
         _ => false,
     };
-    if read.returned == 0
-        && may_wait
-        && !query.wait.is_zero()
+    if !may_wait || query.wait.is_zero() {
+        return Ok(json_bytes(StatusCode::OK, body));
+    }
+    let deadline = tokio::time::Instant::now() + query.wait;
+    // Again after every wake-up that brought nothing to return: a store
+    // may wake its waiters for less than a new entry (another node's news
+    // about the session, a reload of its directory).
+    while read.returned == 0
         && let Some(wakeup) = state.store.wait_for_log(id, read.cursor).await?
     {
         let waiting = state.metrics.long_poll_waits();
         // Timing out is the normal end of a long poll with nothing new.
-        let _ = actix_web::rt::time::timeout(query.wait, wakeup).await;
+        let timed_out = tokio::time::timeout_at(deadline, wakeup).await.is_err();
         drop(waiting);
-        (body, _) = read_once(&state, id, query.request).await?;
+        (body, read) = read_once(&state, id, query.request).await?;
+        if timed_out {
+            break;
+        }
     }
     Ok(json_bytes(StatusCode::OK, body))
 }

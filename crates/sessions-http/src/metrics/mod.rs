@@ -6,14 +6,16 @@
 //! route. Every label value comes from a fixed set (the route templates,
 //! the standard methods, the status codes), so no client can make the
 //! table grow without bound: an unknown path is `route="unmatched"`, an
-//! unusual method `method="other"`.
+//! unusual method `method="other"`. The store's operations are timed and
+//! their failures counted by operation (`store.rs`), whatever the store.
 
 mod histogram;
+mod store;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 use actix_web::Error;
@@ -23,15 +25,20 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 
+use sessions_core::SessionStore;
+
 use self::histogram::{BUCKET_BOUNDS, Histogram};
+use self::store::{MeasuredStore, StoreTable};
 use crate::AppState;
 use crate::routes::ROUTE_NAMES;
 
-/// The request table and the gauges only HTTP knows.
+/// The request table, the store's operations and the gauges only HTTP
+/// knows.
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: RwLock<HashMap<RequestKey, Histogram>>,
     waiting_long_polls: AtomicUsize,
+    store: Arc<StoreTable>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,6 +59,15 @@ impl Drop for WaitingLongPoll<'_> {
 }
 
 impl Metrics {
+    /// `store`, its operations timed and its failures counted into these
+    /// metrics: what the binary hands to `AppState`.
+    pub fn measure(&self, store: Arc<dyn SessionStore>) -> Arc<dyn SessionStore> {
+        Arc::new(MeasuredStore {
+            inner: store,
+            table: Arc::clone(&self.store),
+        })
+    }
+
     /// Marks a long poll as waiting until the guard is dropped.
     pub(crate) fn long_poll_waits(&self) -> WaitingLongPoll<'_> {
         self.waiting_long_polls.fetch_add(1, Ordering::Relaxed);
@@ -136,6 +152,7 @@ impl Metrics {
             self.waiting_long_polls.load(Ordering::Relaxed),
         );
         self.render_requests(&mut out);
+        self.store.render(&mut out);
         out
     }
 
@@ -160,25 +177,30 @@ impl Metrics {
              # TYPE zenserver_http_request_duration_seconds histogram\n",
         );
         for key in &keys {
-            let histogram = &requests[*key];
-            let labels = labels(key);
-            let cumulative = histogram.cumulative();
-            for (bound, count) in BUCKET_BOUNDS.iter().zip(cumulative) {
-                let _ = writeln!(
-                    out,
-                    "zenserver_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
-                );
-            }
-            let total = cumulative[BUCKET_BOUNDS.len()];
-            let _ = writeln!(
+            write_histogram(
                 out,
-                "zenserver_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {total}\n\
-                 zenserver_http_request_duration_seconds_sum{{{labels}}} {}\n\
-                 zenserver_http_request_duration_seconds_count{{{labels}}} {total}",
-                histogram.sum_seconds()
+                "zenserver_http_request_duration_seconds",
+                &labels(key),
+                &requests[*key],
             );
         }
     }
+}
+
+/// One labelled series of a histogram: its buckets, sum and count.
+fn write_histogram(out: &mut String, name: &str, labels: &str, histogram: &Histogram) {
+    let cumulative = histogram.cumulative();
+    for (bound, count) in BUCKET_BOUNDS.iter().zip(cumulative) {
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {count}");
+    }
+    let total = cumulative[BUCKET_BOUNDS.len()];
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{{labels},le=\"+Inf\"}} {total}\n\
+         {name}_sum{{{labels}}} {}\n\
+         {name}_count{{{labels}}} {total}",
+        histogram.sum_seconds()
+    );
 }
 
 fn labels(key: &RequestKey) -> String {

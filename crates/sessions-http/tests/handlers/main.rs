@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod restless;
 mod store_away;
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::test::{self, TestRequest};
 use serde_json::{Value, json};
 use sessions_core::{Limits, NewSession, SessionRegistry, SessionStore};
-use sessions_http::{AccessPolicy, AppState, ConnectionLimit, HttpLimits, LiveUpdates};
+use sessions_http::{AccessPolicy, AppState, ConnectionLimit, HttpLimits, LiveUpdates, Metrics};
 
 fn state_with(limits: Limits, token: Option<&str>) -> Arc<AppState> {
     let registry = Arc::new(SessionRegistry::new(limits));
@@ -30,8 +31,10 @@ fn state_with(limits: Limits, token: Option<&str>) -> Arc<AppState> {
     state_over(registry, token)
 }
 
-/// The app's state over any store.
+/// The app's state over any store, measured as the binary measures it.
 fn state_over(store: Arc<dyn SessionStore>, token: Option<&str>) -> Arc<AppState> {
+    let metrics = Metrics::default();
+    let store = metrics.measure(store);
     Arc::new(AppState {
         live: LiveUpdates::new(Arc::clone(&store)),
         store,
@@ -45,7 +48,7 @@ fn state_over(store: Arc<dyn SessionStore>, token: Option<&str>) -> Arc<AppState
         ),
         connections: ConnectionLimit::new(100),
         started: Instant::now(),
-        metrics: Default::default(),
+        metrics,
     })
 }
 
@@ -479,6 +482,22 @@ async fn metrics_count_sessions_entries_and_requests() {
             &format!("zenserver_http_request_duration_seconds_count{appends}")
         ),
         Some(3.0)
+    );
+    let store_appends = "{operation=\"append\"}";
+    assert_eq!(
+        sample(
+            &body,
+            &format!("zenserver_store_operation_duration_seconds_count{store_appends}")
+        ),
+        Some(3.0),
+        "every append is timed in the store"
+    );
+    assert_eq!(
+        sample(
+            &body,
+            &format!("zenserver_store_errors_total{store_appends}")
+        ),
+        Some(0.0)
     );
     let bad_id = "{route=\"/sessions/{id}\",method=\"GET\",status=\"400\"}";
     assert_eq!(

@@ -1,5 +1,6 @@
 //! A store that cannot be reached: every request that needs it is answered
-//! 503 with `Retry-After`, whatever the route, and `/health` says why.
+//! 503 with `Retry-After`, whatever the route, `/health` says why and
+//! `/metrics` counts the failures.
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use sessions_core::{
     StatusFilter, StoreFuture, StoreHealth, StoreStats, Upserted, Wakeup,
 };
 
-use super::{call, post_json, state_over};
+use super::{call, post_json, sample, state_over};
 
 /// Refuses everything that would need the store, as a store whose server
 /// went away does; its directory copy is empty.
@@ -162,4 +163,31 @@ async fn health_answers_and_says_the_store_is_away() {
     );
     let list = call(&state, TestRequest::get().uri("/sessions/")).await;
     assert_eq!(list.status.as_u16(), 200, "the list is the node's own copy");
+}
+
+#[actix_web::test]
+async fn store_failures_are_counted_by_operation_in_the_metrics() {
+    let state = state_over(Arc::new(AwayStore::default()), None);
+    let id = "65a1f00dcafe0123456789ab";
+    for _ in 0..2 {
+        let answer = call(
+            &state,
+            TestRequest::post()
+                .uri(&format!("/sessions/{id}/log"))
+                .insert_header((header::CONTENT_TYPE, "text/plain"))
+                .set_payload("line\n"),
+        )
+        .await;
+        assert_eq!(answer.status.as_u16(), 503);
+    }
+    let metrics = call(&state, TestRequest::get().uri("/metrics")).await;
+    let body = String::from_utf8(metrics.body).unwrap();
+    assert_eq!(
+        sample(&body, "zenserver_store_errors_total{operation=\"append\"}"),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(&body, "zenserver_store_errors_total{operation=\"get\"}"),
+        Some(0.0)
+    );
 }

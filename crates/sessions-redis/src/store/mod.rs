@@ -16,7 +16,7 @@ use crate::RedisOptions;
 use crate::codec::{self, Malformed};
 use crate::connection::{Connection, StoreAddress};
 use crate::directory::Directory;
-use crate::health::{Health, Witness};
+use crate::health::{Health, Probes, Witness};
 use crate::keys::Keys;
 use crate::scripts::Scripts;
 
@@ -46,6 +46,7 @@ pub(crate) struct Shared {
     pub(crate) directory: Directory,
     minter: IdMinter,
     pub(crate) health: Health,
+    pub(crate) probes: Probes,
     pub(crate) shutting_down: AtomicBool,
     pub(crate) server_session: OnceLock<SessionId>,
     pub(crate) appended: AtomicU64,
@@ -99,6 +100,7 @@ impl Shared {
             directory: Directory::default(),
             minter: IdMinter::new(),
             health: Health::new(),
+            probes: Probes::new(IdMinter::new().mint().to_string()),
             shutting_down: AtomicBool::new(false),
             server_session: OnceLock::new(),
             appended: AtomicU64::new(0),
