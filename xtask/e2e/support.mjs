@@ -40,11 +40,22 @@ const CHROMIUM_ARGS = [
  * Starts zenserver on a free loopback port and resolves once it has printed
  * `zenserver listening on http://127.0.0.1:PORT`. `stop()` ends it.
  */
+let storeServers = 0;
+
 export async function startServer(extraArgs = [], { port = 0 } = {}) {
   const bin = path.resolve(repoRoot, process.env.ZENSERVER_BIN || 'target/debug/zenserver');
   // ZEN_* variables would change the server's limits behind the tests' back.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ZEN_')));
   const args = ['--port', String(port), ...extraArgs];
+  // The Redis pass of `cargo xtask test` runs every test again on Redis,
+  // each server a deployment of its own.
+  if (process.env.E2E_STORE && !extraArgs.includes('--store')) {
+    storeServers += 1;
+    args.push('--store', process.env.E2E_STORE);
+    if (!extraArgs.includes('--store-prefix')) {
+      args.push('--store-prefix', `e2e-${process.pid}-${storeServers}-${Date.now()}`);
+    }
+  }
   if (process.env.E2E_DASHBOARD_DIR) {
     args.push('--dashboard-dir', path.resolve(repoRoot, process.env.E2E_DASHBOARD_DIR));
   }

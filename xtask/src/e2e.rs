@@ -20,9 +20,19 @@ pub(crate) fn e2e() -> Result<(), String> {
     e2e_selected(&[])
 }
 
+/// Runs every browser test with every server on `store` (`--store`), each
+/// under a prefix of its own.
+pub(crate) fn e2e_on_store(store: &str) -> Result<(), String> {
+    run_files(&[], Some(store))
+}
+
 /// Runs the test files named (`log` runs `xtask/e2e/log.test.mjs`), or all of
 /// them when none is named.
 pub(crate) fn e2e_selected(names: &[String]) -> Result<(), String> {
+    run_files(names, None)
+}
+
+fn run_files(names: &[String], store: Option<&str>) -> Result<(), String> {
     let root = project_root();
     let dir = root.join("xtask/e2e");
     let files = test_files(&dir, names)?;
@@ -53,6 +63,9 @@ pub(crate) fn e2e_selected(names: &[String]) -> Result<(), String> {
         .args(&files)
         .env("ZENSERVER_BIN", &server)
         .current_dir(&root);
+    if let Some(store) = store {
+        node.env("E2E_STORE", store);
+    }
     run::status(node, "node --test --test-concurrency=1 xtask/e2e/")?;
     println!("screenshots: target/e2e/");
     Ok(())

@@ -43,7 +43,8 @@ commands:
           schemathesis against docs/openapi.yaml and the running binary,
           N examples per operation (default 100; cargo xtask test runs 25)
   redis   the Redis pass of `test` alone: the server's suite on a Redis and
-          a Redis Cluster on loopback ports, and conformance on Redis
+          a Redis Cluster on loopback ports, conformance and the browser
+          tests on Redis
   interop OpenTelemetry SDKs (Python: protobuf; Node.js: JSON, gzip) log into
           the running binary over OTLP/HTTP, and their sessions are checked;
           installs the pinned SDKs into target/interop-venv and xtask/interop/node/
@@ -120,9 +121,9 @@ fn test() -> Result<(), String> {
         run::cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])?;
     }
     conformance::conformance(25)?;
-    redis_pass::redis_pass()?;
     interop::interop()?;
     e2e::e2e()?;
+    redis_pass::redis_pass()?;
     dist::smoke_test()
 }
 

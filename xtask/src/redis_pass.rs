@@ -1,12 +1,12 @@
 //! The Redis pass of `cargo xtask test`: the server's integration suite
 //! again, unchanged, with every server it starts on a real Redis (the
 //! suite's support reads `ZEN_TEST_STORE`), the cross-node tests on a Redis
-//! Cluster (`ZEN_TEST_CLUSTER`), and the conformance run against a
-//! Redis-backed node.
+//! Cluster (`ZEN_TEST_CLUSTER`), and the conformance run and the browser
+//! tests against Redis-backed nodes.
 
 use zenserver_test_support::{RedisCluster, RedisServer};
 
-use crate::{conformance, install, run};
+use crate::{conformance, e2e, install, run};
 
 pub(crate) fn redis_pass() -> Result<(), String> {
     install::ensure(&[install::Tool {
@@ -35,5 +35,6 @@ pub(crate) fn redis_pass() -> Result<(), String> {
             ("ZEN_TEST_CLUSTER", cluster.url().as_str()),
         ],
     )?;
-    conformance::conformance_on(25, &["--store", &redis.url()])
+    conformance::conformance_on(25, &["--store", &redis.url()])?;
+    e2e::e2e_on_store(&redis.url())
 }
