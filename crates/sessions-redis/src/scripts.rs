@@ -111,13 +111,18 @@ if meta[4] then return {'ended'} end
 local first, nxt, bytes = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
 local max_entries, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
 local overhead = tonumber(ARGV[6])
+-- Entries the entry cap alone will take: fetched as many at a time (up
+-- to 64), so a full log taking one more entry reads one, not 64.
+local by_count = math.max(0, (nxt - first) + (#ARGV - 6) / 5 - max_entries)
 local oldest, taken = {}, 0
 local function evict_oldest()
   if taken == #oldest then
-    oldest = redis.call('XRANGE', KEYS[2], '0-' .. first, '+', 'COUNT', 64)
+    local wanted = math.min(64, math.max(1, by_count))
+    oldest = redis.call('XRANGE', KEYS[2], '0-' .. first, '+', 'COUNT', wanted)
     taken = 0
   end
   taken = taken + 1
+  by_count = by_count - 1
   bytes = bytes - cost_of(oldest[taken][2], overhead)
   first = first + 1
 end

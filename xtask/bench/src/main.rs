@@ -8,13 +8,14 @@
 //! Usage: `zenserver-bench --server PATH [--out DIR] [--minutes N] [CASE...]`;
 //! cases: `session-read`, `single-append`, `batched-append`, `otlp-export`,
 //! `log-read`,
-//! `memory`, `ws-fanout`, `zen-run` (all of these by default; `zen-run`
-//! runs the `zen` binary found beside the server's), and `soak` (for
-//! `--minutes`, default 1).
+//! `memory`, `ws-fanout`, `zen-run`, `redis-store` (all of these by
+//! default; `zen-run` runs the `zen` binary found beside the server's,
+//! `redis-store` starts a Redis), and `soak` (for `--minutes`, default 1).
 
 mod http;
 mod memory;
 mod otlp;
+mod redis_store;
 mod reference;
 mod report;
 mod rounds;
@@ -28,7 +29,7 @@ mod zen_run;
 
 /// The cases a plain `cargo xtask bench` runs, in order; `soak` only runs
 /// when named.
-const DEFAULT_CASES: [&str; 8] = [
+const DEFAULT_CASES: [&str; 9] = [
     "session-read",
     "single-append",
     "batched-append",
@@ -37,6 +38,7 @@ const DEFAULT_CASES: [&str; 8] = [
     "memory",
     "ws-fanout",
     "zen-run",
+    "redis-store",
 ];
 
 use std::path::PathBuf;
@@ -75,6 +77,7 @@ fn main() -> anyhow::Result<()> {
             "memory" => memory::run(&server, &mut report)?,
             "ws-fanout" => ws_fanout::run(&server, &mut report)?,
             "zen-run" => zen_run::run(&server, &mut report)?,
+            "redis-store" => redis_store::run(&server, &mut report)?,
             "soak" => soak::run(&server, minutes, &mut report)?,
             other => bail!("unknown case `{other}`"),
         }
