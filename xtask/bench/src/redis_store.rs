@@ -6,17 +6,17 @@
 //! the second, not scaling.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use crate::http::{append_lines, expect_ok, request};
+use crate::http::{append_lines, expect_ok};
 use crate::reference::{Process, Scratch, redis, redis_benchmark, redis_cli};
 use crate::report::{Report, percentile};
 use crate::rounds::alternate;
 use crate::server::Server;
-use crate::throughput::MESSAGE;
+use crate::throughput::{MESSAGE, long_poll_delays};
 use crate::wrk;
 
 const WORKERS: &str = "2";
@@ -137,26 +137,7 @@ fn reads_and_wake_ups(binary: &Path, redis: &Process, report: &mut Report) -> an
         format!("{rate:.0} entries/s"),
     );
 
-    let mut delays = Vec::new();
-    for (sample, cursor) in (0..200u64).zip(10_000u64..) {
-        let poller = {
-            let (id, port) = (id.clone(), b.port);
-            std::thread::spawn(move || -> anyhow::Result<Instant> {
-                let path = format!("/sessions/{id}/log?cursor={cursor}&wait=10");
-                let (status, _) = request(port, "GET", &path, "")?;
-                anyhow::ensure!(status == 200, "long poll answered {status}");
-                Ok(Instant::now())
-            })
-        };
-        // Give the poll time to be waiting; vary it so timing does not line up.
-        std::thread::sleep(Duration::from_millis(5 + sample % 7));
-        let appended = Instant::now();
-        append_lines(a.port, &id, "wake\n")?;
-        let answered = poller
-            .join()
-            .map_err(|_| anyhow::anyhow!("the poller panicked"))??;
-        delays.push(answered.saturating_duration_since(appended).as_secs_f64() * 1e3);
-    }
+    let mut delays = long_poll_delays(a.port, b.port, &id, 10_000)?;
     delays.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&delays, 50.0), percentile(&delays, 99.0));
     report.add(

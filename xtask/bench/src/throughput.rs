@@ -160,31 +160,7 @@ pub(crate) fn log_read(binary: &Path, report: &mut Report) -> anyhow::Result<()>
         format!("{:.0} entries/s", rate),
     );
 
-    let mut delays = Vec::new();
-    for (sample, cursor) in (0..200u64).zip(10_000u64..) {
-        let poller = {
-            let id = id.clone();
-            let port = zen.port;
-            std::thread::spawn(move || -> anyhow::Result<Instant> {
-                let (status, _) = request(
-                    port,
-                    "GET",
-                    &format!("/sessions/{id}/log?cursor={cursor}&wait=10"),
-                    "",
-                )?;
-                anyhow::ensure!(status == 200, "long poll answered {status}");
-                Ok(Instant::now())
-            })
-        };
-        // Give the poll time to be waiting; vary it so timing does not line up.
-        std::thread::sleep(Duration::from_millis(5 + sample % 7));
-        let appended = Instant::now();
-        append_lines(zen.port, &id, "wake\n")?;
-        let answered = poller
-            .join()
-            .map_err(|_| anyhow::anyhow!("the poller panicked"))??;
-        delays.push(answered.saturating_duration_since(appended).as_secs_f64() * 1e3);
-    }
+    let mut delays = long_poll_delays(zen.port, zen.port, &id, 10_000)?;
     delays.sort_by(f64::total_cmp);
     report.add(
         "log read",
@@ -197,4 +173,41 @@ pub(crate) fn log_read(binary: &Path, report: &mut Report) -> anyhow::Result<()>
         ),
     );
     Ok(())
+}
+
+/// 200 long polls on `poll_port` for session `id`, each woken by an append
+/// through `append_port` (the same server, or another node); how long each
+/// took to answer after its append, in milliseconds. The log holds
+/// `entries` entries at the start.
+pub(crate) fn long_poll_delays(
+    append_port: u16,
+    poll_port: u16,
+    id: &str,
+    entries: u64,
+) -> anyhow::Result<Vec<f64>> {
+    let mut delays = Vec::new();
+    for (sample, cursor) in (0..200u64).zip(entries..) {
+        let poller = {
+            let id = id.to_owned();
+            std::thread::spawn(move || -> anyhow::Result<Instant> {
+                let (status, _) = request(
+                    poll_port,
+                    "GET",
+                    &format!("/sessions/{id}/log?cursor={cursor}&wait=10"),
+                    "",
+                )?;
+                anyhow::ensure!(status == 200, "long poll answered {status}");
+                Ok(Instant::now())
+            })
+        };
+        // Give the poll time to be waiting; vary it so timing does not line up.
+        std::thread::sleep(Duration::from_millis(5 + sample % 7));
+        let appended = Instant::now();
+        append_lines(append_port, id, "wake\n")?;
+        let answered = poller
+            .join()
+            .map_err(|_| anyhow::anyhow!("the poller panicked"))??;
+        delays.push(answered.saturating_duration_since(appended).as_secs_f64() * 1e3);
+    }
+    Ok(delays)
 }

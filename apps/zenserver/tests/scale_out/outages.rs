@@ -100,6 +100,16 @@ fn parse_line(line: &str) -> (usize, usize) {
     (writer, batch)
 }
 
+/// Whether this run is the Redis pass, whose tests start Redis processes of
+/// their own; says so when it is not.
+fn in_the_redis_pass() -> bool {
+    let redis_pass = test_store().is_some();
+    if !redis_pass {
+        eprintln!("not run: the Redis pass runs it (set ZEN_TEST_STORE)");
+    }
+    redis_pass
+}
+
 /// A node of a deployment on `redis`, under `prefix`.
 fn node_on(redis: &RedisServer, prefix: &str) -> Server {
     Server::start_with(&["--store", &redis.url(), "--store-prefix", prefix])
@@ -107,8 +117,7 @@ fn node_on(redis: &RedisServer, prefix: &str) -> Server {
 
 #[test]
 fn restarting_every_node_and_redis_loses_nothing_and_cursors_continue() {
-    if test_store().is_none() {
-        eprintln!("not run: the Redis pass runs it (set ZEN_TEST_STORE)");
+    if !in_the_redis_pass() {
         return;
     }
     let mut redis = RedisServer::start().unwrap();
@@ -151,8 +160,7 @@ fn restarting_every_node_and_redis_loses_nothing_and_cursors_continue() {
 
 #[test]
 fn while_redis_is_away_requests_get_503_and_service_comes_back() {
-    if test_store().is_none() {
-        eprintln!("not run: the Redis pass runs it (set ZEN_TEST_STORE)");
+    if !in_the_redis_pass() {
         return;
     }
     let mut redis = RedisServer::start().unwrap();
@@ -211,8 +219,7 @@ fn while_redis_is_away_requests_get_503_and_service_comes_back() {
 
 #[test]
 fn a_node_started_while_redis_is_down_serves_once_it_is_up() {
-    if test_store().is_none() {
-        eprintln!("not run: the Redis pass runs it (set ZEN_TEST_STORE)");
+    if !in_the_redis_pass() {
         return;
     }
     let mut redis = RedisServer::start().unwrap();
@@ -315,8 +322,7 @@ fn after_a_cluster_master_fails_the_nodes_serve_again_by_themselves() {
 
 #[test]
 fn with_store_replicas_an_append_is_answered_once_a_replica_has_it() {
-    if test_store().is_none() {
-        eprintln!("not run: the Redis pass runs it (set ZEN_TEST_STORE)");
+    if !in_the_redis_pass() {
         return;
     }
     let master = RedisServer::start().unwrap();
