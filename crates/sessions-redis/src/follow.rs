@@ -1,7 +1,9 @@
-//! Keeping this node current: the change messages of every node, a health
-//! check of the connection, and loading the directory whole at start, after
-//! every reconnection and every half minute (a message published while this
-//! node's subscription was down is otherwise lost).
+//! Keeping this node current and known: the change messages of every node
+//! (a subscription proven by probes), a health check of the connection
+//! each second with this node's heartbeat, and loading the directory whole
+//! at start, after every (re)subscription and reconnection and every half
+//! minute (a message published while this node's subscription was down is
+//! otherwise lost).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
