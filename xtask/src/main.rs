@@ -44,7 +44,7 @@ commands:
           N examples per operation (default 100; cargo xtask test runs 25)
   redis   the Redis pass of `test` alone: the server's suite on a Redis and
           a Redis Cluster on loopback ports, conformance and the browser
-          tests on Redis
+          tests of sessions, logs and live updates on Redis
   interop OpenTelemetry SDKs (Python: protobuf; Node.js: JSON, gzip) log into
           the running binary over OTLP/HTTP, and their sessions are checked;
           installs the pinned SDKs into target/interop-venv and xtask/interop/node/

@@ -2,7 +2,7 @@
 //! again, unchanged, with every server it starts on a real Redis (the
 //! suite's support reads `ZEN_TEST_STORE`), the cross-node tests on a Redis
 //! Cluster (`ZEN_TEST_CLUSTER`), and the conformance run and the browser
-//! tests against Redis-backed nodes.
+//! tests of sessions, logs and live updates against Redis-backed nodes.
 
 use zenserver_test_support::{RedisCluster, RedisServer};
 
