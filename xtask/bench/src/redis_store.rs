@@ -9,17 +9,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::http::{append_lines, expect_ok};
+use crate::http::append_lines;
 use crate::reference::{Process, Scratch, redis, redis_benchmark, redis_cli};
-use crate::report::{Report, percentile};
+use crate::report::Report;
 use crate::rounds::alternate;
 use crate::server::Server;
-use crate::throughput::{MESSAGE, long_poll_delays};
+use crate::throughput::{self, MESSAGE, WORKERS, session};
 use crate::wrk;
 
-const WORKERS: &str = "2";
 /// Sessions and entries each for the memory measurement.
 const MEMORY_SESSIONS: usize = 10;
 const MEMORY_ENTRIES: usize = 10_000;
@@ -39,16 +38,10 @@ fn node(binary: &Path, redis: &Process, prefix: &str, extra: &[&str]) -> anyhow:
     Server::start(binary, &args)
 }
 
-fn session(port: u16) -> anyhow::Result<String> {
-    let body = json!({"appname": "UnrealEditor", "mode": "interactive"}).to_string();
-    let created: Value = serde_json::from_slice(&expect_ok(port, "POST", "/sessions/", &body)?)?;
-    Ok(created["id"].as_str().context("no id")?.to_owned())
-}
-
 pub(crate) fn run(binary: &Path, report: &mut Report) -> anyhow::Result<()> {
     let redis = redis()?;
     appends(binary, &redis, report)?;
-    reads_and_wake_ups(binary, &redis, report)?;
+    reads_across_nodes(binary, &redis, report)?;
     memory(binary, &redis, report)?;
     two_nodes(binary, &redis, report)
 }
@@ -114,38 +107,18 @@ fn appends(binary: &Path, redis: &Process, report: &mut Report) -> anyhow::Resul
 
 /// Cursor reads of 1,000 entries through one node, and how long a long
 /// poll waiting on node B takes to answer an append through node A.
-fn reads_and_wake_ups(binary: &Path, redis: &Process, report: &mut Report) -> anyhow::Result<()> {
+fn reads_across_nodes(binary: &Path, redis: &Process, report: &mut Report) -> anyhow::Result<()> {
     eprintln!("redis store: cursor reads; long-poll wake-up across two nodes");
     let a = node(binary, redis, "bench-read", &[])?;
     let b = node(binary, redis, "bench-read", &[])?;
     let id = session(a.port)?;
-    let lines: String = (0..10_000).map(|i| format!("{i} {MESSAGE}\n")).collect();
-    append_lines(a.port, &id, &lines)?;
-    let url = format!(
-        "http://127.0.0.1:{}/sessions/{id}/log?cursor=0&limit=1000",
-        a.port
-    );
-    let mut rates = Vec::new();
-    for _ in 0..crate::rounds::ROUNDS {
-        rates.push(wrk::run(&url, 16, Duration::from_secs(8), None)?.requests_per_second * 1e3);
-    }
-    let rate = crate::rounds::median(&rates);
-    report.add(
-        "redis store: log read",
-        "cursor reads, 1,000 entries each",
-        json!(rate),
-        format!("{rate:.0} entries/s"),
-    );
-
-    let mut delays = long_poll_delays(a.port, b.port, &id, 10_000)?;
-    delays.sort_by(f64::total_cmp);
-    let (p50, p99) = (percentile(&delays, 50.0), percentile(&delays, 99.0));
-    report.add(
+    throughput::reads_and_wake_ups(
+        report,
         "redis store: log read",
         "long-poll wake-up across nodes p50 / p99",
-        json!([p50, p99]),
-        format!("{p50:.2} ms / {p99:.2} ms"),
-    );
+        (a.port, b.port),
+        &id,
+    )?;
     Ok(())
 }
 

@@ -17,9 +17,10 @@ use crate::wrk;
 
 /// A 60-byte log message.
 pub(crate) const MESSAGE: &str = "build step 42 of 97: compiled Engine/Source/Core.cpp in 12ms";
-const WORKERS: &str = "2";
+pub(crate) const WORKERS: &str = "2";
 
-fn session(port: u16) -> anyhow::Result<String> {
+/// A session like an editor's, with a job and metadata; its id.
+pub(crate) fn session(port: u16) -> anyhow::Result<String> {
     let body = json!({"appname": "UnrealEditor", "mode": "interactive", "jobid": "job-4711",
         "metadata": {"project": "Lyra", "branch": "main", "platform": "Win64", "pid": 4242}});
     let created: Value =
@@ -142,35 +143,51 @@ pub(crate) fn log_read(binary: &Path, report: &mut Report) -> anyhow::Result<()>
     eprintln!("log read: cursor reads of 1,000 entries; long-poll wake-up");
     let zen = Server::start(binary, &["--workers", WORKERS])?;
     let id = session(zen.port)?;
+    reads_and_wake_ups(
+        report,
+        "log read",
+        "long-poll wake-up p50 / p99",
+        (zen.port, zen.port),
+        &id,
+    )?;
+    Ok(())
+}
+
+/// Fills session `id` with 10,000 entries through `append_port`, then
+/// reports under `case` the rate of cursor reads of 1,000 entries there,
+/// and as `wake_up_metric` how long a long poll waiting on `poll_port`
+/// takes to answer an append through `append_port` (the same server, or
+/// another node of one deployment).
+pub(crate) fn reads_and_wake_ups(
+    report: &mut Report,
+    case: &str,
+    wake_up_metric: &str,
+    (append_port, poll_port): (u16, u16),
+    id: &str,
+) -> anyhow::Result<()> {
     let lines: String = (0..10_000).map(|i| format!("{i} {MESSAGE}\n")).collect();
-    append_lines(zen.port, &id, &lines)?;
-    let url = format!(
-        "http://127.0.0.1:{}/sessions/{id}/log?cursor=0&limit=1000",
-        zen.port
-    );
+    append_lines(append_port, id, &lines)?;
+    let url = format!("http://127.0.0.1:{append_port}/sessions/{id}/log?cursor=0&limit=1000");
     let mut rates = Vec::new();
     for _ in 0..crate::rounds::ROUNDS {
         rates.push(wrk::run(&url, 16, Duration::from_secs(8), None)?.requests_per_second * 1_000.0);
     }
     let rate = crate::rounds::median(&rates);
     report.add(
-        "log read",
+        case,
         "cursor reads, 1,000 entries each",
         json!(rate),
-        format!("{:.0} entries/s", rate),
+        format!("{rate:.0} entries/s"),
     );
 
-    let mut delays = long_poll_delays(zen.port, zen.port, &id, 10_000)?;
+    let mut delays = long_poll_delays(append_port, poll_port, id, 10_000)?;
     delays.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&delays, 50.0), percentile(&delays, 99.0));
     report.add(
-        "log read",
-        "long-poll wake-up p50 / p99",
-        json!([percentile(&delays, 50.0), percentile(&delays, 99.0)]),
-        format!(
-            "{:.2} ms / {:.2} ms",
-            percentile(&delays, 50.0),
-            percentile(&delays, 99.0)
-        ),
+        case,
+        wake_up_metric,
+        json!([p50, p99]),
+        format!("{p50:.2} ms / {p99:.2} ms"),
     );
     Ok(())
 }
@@ -179,7 +196,7 @@ pub(crate) fn log_read(binary: &Path, report: &mut Report) -> anyhow::Result<()>
 /// through `append_port` (the same server, or another node); how long each
 /// took to answer after its append, in milliseconds. The log holds
 /// `entries` entries at the start.
-pub(crate) fn long_poll_delays(
+fn long_poll_delays(
     append_port: u16,
     poll_port: u16,
     id: &str,
