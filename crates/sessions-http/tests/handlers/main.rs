@@ -393,35 +393,40 @@ async fn a_foreign_origin_may_not_change_anything() {
     );
 }
 
-#[actix_web::test]
-async fn a_long_poll_answers_when_an_entry_arrives() {
-    let state = state();
-    let id = create(&state, "builder").await;
+/// A long poll on session `id`'s log from its start, and, once the poll
+/// is waiting, an append of `line`: their answers.
+async fn long_poll_woken_by(state: &Arc<AppState>, id: &str, line: &str) -> (Answer, Answer) {
     let log = format!("/sessions/{id}/log");
     let waiting = call(
-        &state,
+        state,
         TestRequest::get().uri(&format!("{log}?cursor=0&wait=60")),
     );
     let append = async {
         // Lets the poll start waiting first.
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
         call(
-            &state,
+            state,
             TestRequest::post()
                 .uri(&log)
                 .insert_header((header::CONTENT_TYPE, "text/plain"))
-                .set_payload("awake\n"),
+                .set_payload(format!("{line}\n")),
         )
         .await
     };
     // Not a timing check: a poll that is never woken would wait its whole
     // minute, and this guard turns that hang into a failure.
-    let (polled, appended) =
-        actix_web::rt::time::timeout(std::time::Duration::from_secs(30), async {
-            futures_util::join!(waiting, append)
-        })
-        .await
-        .expect("the append wakes the poll");
+    actix_web::rt::time::timeout(std::time::Duration::from_secs(30), async {
+        futures_util::join!(waiting, append)
+    })
+    .await
+    .expect("the append wakes the poll")
+}
+
+#[actix_web::test]
+async fn a_long_poll_answers_when_an_entry_arrives() {
+    let state = state();
+    let id = create(&state, "builder").await;
+    let (polled, appended) = long_poll_woken_by(&state, &id, "awake").await;
     assert_eq!(appended.status, StatusCode::OK);
     let polled = polled.json();
     assert_eq!(polled["entries"][0]["message"], "awake");

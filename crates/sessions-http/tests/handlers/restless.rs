@@ -5,10 +5,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use actix_web::http::{StatusCode, header};
-use actix_web::test::TestRequest;
+use actix_web::http::StatusCode;
 use jiff::Timestamp;
 use sessions_core::session_log::{AppendOutcome, EntrySink, NewEntry, ReadRequest, ReadSummary};
 use sessions_core::{
@@ -16,7 +14,7 @@ use sessions_core::{
     StatusFilter, StoreFuture, StoreHealth, StoreStats, Upserted, Wakeup,
 };
 
-use super::{call, create, state_over};
+use super::{create, long_poll_woken_by, state_over};
 
 /// The memory store, but each wait for a log wakes at once the first
 /// three times.
@@ -114,28 +112,7 @@ async fn a_long_poll_woken_for_nothing_waits_on_for_the_entry() {
     };
     let state = state_over(Arc::new(store), None);
     let id = create(&state, "builder").await;
-    let log = format!("/sessions/{id}/log");
-    let waiting = call(
-        &state,
-        TestRequest::get().uri(&format!("{log}?cursor=0&wait=60")),
-    );
-    let append = async {
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        call(
-            &state,
-            TestRequest::post()
-                .uri(&log)
-                .insert_header((header::CONTENT_TYPE, "text/plain"))
-                .set_payload("at last\n"),
-        )
-        .await
-    };
-    // Not a timing check: a hang becomes a failure.
-    let (polled, appended) = actix_web::rt::time::timeout(Duration::from_secs(30), async {
-        futures_util::join!(waiting, append)
-    })
-    .await
-    .expect("the append wakes the poll");
+    let (polled, appended) = long_poll_woken_by(&state, &id, "at last").await;
     assert_eq!(appended.status, StatusCode::OK);
     let polled = polled.json();
     assert_eq!(
