@@ -42,9 +42,10 @@ commands:
   conformance [N]
           schemathesis against docs/openapi.yaml and the running binary,
           N examples per operation (default 100; cargo xtask test runs 25)
-  redis   the Redis pass of `test` alone: the server's suite on a Redis and
-          a Redis Cluster on loopback ports, conformance and the browser
-          tests of sessions, logs and live updates on Redis
+  redis   the Redis pass of `test` alone: the suites of the server, zen
+          and the client on a Redis and a Redis Cluster on loopback ports,
+          conformance and the browser tests of sessions, logs and live
+          updates on Redis
   interop OpenTelemetry SDKs (Python: protobuf; Node.js: JSON, gzip) log into
           the running binary over OTLP/HTTP, and their sessions are checked;
           installs the pinned SDKs into target/interop-venv and xtask/interop/node/

@@ -1,8 +1,9 @@
-//! The Redis pass of `cargo xtask test`: the server's integration suite
-//! again, unchanged, with every server it starts on a real Redis (the
-//! suite's support reads `ZEN_TEST_STORE`), the cross-node tests on a Redis
-//! Cluster (`ZEN_TEST_CLUSTER`), and the conformance run and the browser
-//! tests of sessions, logs and live updates against Redis-backed nodes.
+//! The Redis pass of `cargo xtask test`: the integration suites of the
+//! server, `zen` and the client library again, unchanged, with every server
+//! they start on a real Redis (the suites' support reads `ZEN_TEST_STORE`),
+//! the cross-node tests on a Redis Cluster (`ZEN_TEST_CLUSTER`), and the
+//! conformance run and the browser tests of sessions, logs and live updates
+//! against Redis-backed nodes.
 
 use zenserver_test_support::{RedisCluster, RedisServer};
 
@@ -29,6 +30,12 @@ pub(crate) fn redis_pass() -> Result<(), String> {
             "--no-fail-fast",
             "--package",
             "zenserver",
+            // `zen` and the client library too: `zen run -- seq 1000000`
+            // stores every line on Redis as on the memory store.
+            "--package",
+            "zen",
+            "--package",
+            "sessions-client",
         ],
         &[
             ("ZEN_TEST_STORE", redis.url().as_str()),
