@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::Server;
 
 const WRITERS: usize = 8;
@@ -151,4 +151,122 @@ fn eight_writers_and_a_long_polling_follower() {
     for (offset, line) in lines[first_full..].iter().enumerate() {
         assert_eq!(*line as usize, offset % BATCH);
     }
+}
+
+const UNEVEN_WRITERS: u64 = 32;
+const UNEVEN_BATCHES: u64 = 30;
+const TIGHT_ENTRIES: u64 = 700;
+const TIGHT_BYTES: u64 = 48 * 1024;
+const LEVELS: [&str; 4] = ["info", "warn", "error", "debug"];
+
+/// One entry of writer `writer`'s batch `batch`, as sent: its level,
+/// timestamp and data vary, and its message length too, so that both caps
+/// bite within and across batches.
+fn uneven_entry(writer: u64, batch: u64, k: u64) -> Value {
+    let mut entry = json!({
+        "message": format!("{writer}/{batch}/{k} {}", "x".repeat(((writer * 7 + batch * 13 + k * 31) % 200) as usize)),
+        "level": LEVELS[(k % 4) as usize],
+        "timestamp": format!("2026-12-02T10:{:02}:{:02}.{:03}Z", writer % 60, batch % 60, k % 3 + 1),
+    });
+    if k.is_multiple_of(5) {
+        entry["data"] = json!({"writer": writer, "k": k});
+    }
+    entry
+}
+
+/// How many entries writer `writer` sends in batch `batch`: 1 to 60.
+fn uneven_size(writer: u64, batch: u64) -> u64 {
+    1 + (writer * 17 + batch * 29 + writer * batch) % 60
+}
+
+/// Many writers sending batches of uneven sizes into one session whose caps
+/// are tight: a store may group concurrent batches (the Redis store runs
+/// those that arrive together in one step), and each must still answer
+/// as if alone, stay whole and contiguous, keep every field it was sent
+/// with, and leave the log within both caps.
+#[test]
+fn thirty_two_writers_with_uneven_batches_under_tight_caps() {
+    let server = Server::start_with(&[
+        "--max-log-entries",
+        &TIGHT_ENTRIES.to_string(),
+        "--max-log-bytes",
+        &format!("{}KiB", TIGHT_BYTES / 1024),
+    ]);
+    let id = server.create_session("uneven");
+    let log = format!("/sessions/{id}/log");
+
+    // Per batch: (writer, batch, size, cursor answered).
+    let answered: Vec<(u64, u64, u64, u64)> = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..UNEVEN_WRITERS)
+            .map(|writer| {
+                let (server, log) = (&server, &log);
+                scope.spawn(move || {
+                    (0..UNEVEN_BATCHES)
+                        .map(|batch| {
+                            let size = uneven_size(writer, batch);
+                            let entries: Vec<Value> =
+                                (0..size).map(|k| uneven_entry(writer, batch, k)).collect();
+                            let response = server.post_json(log, &json!({"entries": entries}));
+                            assert_eq!(response.status, 200, "{}", response.text());
+                            let answer = response.json();
+                            assert_eq!(answer["appended"], size);
+                            (writer, batch, size, answer["cursor"].as_u64().unwrap())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        writers
+            .into_iter()
+            .flat_map(|writer| writer.join().unwrap())
+            .collect()
+    });
+
+    // The answered cursors place each batch at `cursor - size + 1 ..=
+    // cursor`; together they cover every seq once.
+    let total: u64 = answered.iter().map(|(_, _, size, _)| size).sum();
+    let mut owner: Vec<Option<(u64, u64, u64)>> = vec![None; total as usize + 1];
+    for &(writer, batch, size, cursor) in &answered {
+        for k in 0..size {
+            let seq = (cursor + 1 - size + k) as usize;
+            assert!(owner[seq].is_none(), "seq {seq} answered to two batches");
+            owner[seq] = Some((writer, batch, k));
+        }
+    }
+    assert!(owner[1..].iter().all(Option::is_some), "a seq nobody got");
+
+    let session: Value = server.get(&format!("/sessions/{id}")).json();
+    let retained = session["log"]["entries"].as_u64().unwrap();
+    assert_eq!(session["log"]["cursor"], total);
+    assert_eq!(session["log"]["dropped"], total - retained);
+    assert!(retained <= TIGHT_ENTRIES, "{retained} entries kept");
+    assert!(retained > 100, "the caps keep the newest entries, not none");
+
+    // What is kept is the newest entries, each exactly as its batch sent it.
+    let read = server.get(&format!("{log}?offset=0&limit=10000")).json();
+    let entries = read["entries"].as_array().unwrap();
+    assert_eq!(entries.len() as u64, retained);
+    for (seq, entry) in (total - retained + 1..).zip(entries) {
+        assert_eq!(entry["seq"], seq);
+        let (writer, batch, k) = owner[seq as usize].unwrap();
+        let sent = uneven_entry(writer, batch, k);
+        assert_eq!(entry["message"], sent["message"], "seq {seq}");
+        assert_eq!(entry["level"], sent["level"], "seq {seq}");
+        assert_eq!(entry["data"], sent["data"], "seq {seq}");
+        assert_eq!(entry["timestamp"], sent["timestamp"], "seq {seq}");
+    }
+    // Whatever a store counts besides, an entry costs its text at least.
+    let text_bytes: usize = entries
+        .iter()
+        .map(|entry| {
+            let data = &entry["data"];
+            entry["message"].as_str().unwrap().len()
+                + if data.is_null() {
+                    0
+                } else {
+                    data.to_string().len()
+                }
+        })
+        .sum();
+    assert!(text_bytes as u64 <= TIGHT_BYTES, "{text_bytes} bytes kept");
 }

@@ -148,29 +148,109 @@ pub(crate) fn entry(value: &Value) -> Result<EntryRef<'_>, Malformed> {
     })
 }
 
-/// The script arguments of one entry: timestamp, level, message, whether
-/// there is data, data.
-pub(crate) fn entry_arguments(entry: &NewEntry) -> [Vec<u8>; 5] {
-    let data = entry.data.as_ref().map(|data| data.as_json());
-    [
-        entry.timestamp.as_millisecond().to_string().into_bytes(),
-        entry.level.as_str().as_bytes().to_vec(),
-        entry.message.as_bytes().to_vec(),
-        if data.is_some() {
-            b"1".to_vec()
-        } else {
-            b"0".to_vec()
-        },
-        data.unwrap_or("").as_bytes().to_vec(),
-    ]
+/// A batch as the append script takes it: one layout character per
+/// entry, saying which of its arguments follow, and the arguments. An
+/// entry's timestamp and level are left out when they are the previous
+/// entry's, so a batch of lines from one moment costs Redis little more
+/// than its messages.
+#[derive(Debug, Default)]
+pub(crate) struct EncodedBatch {
+    /// Per entry `'0'` plus [`TIMESTAMP_FOLLOWS`], [`LEVEL_FOLLOWS`] and
+    /// [`DATA_FOLLOWS`] as they apply.
+    pub(crate) layout: Vec<u8>,
+    /// Per entry, in order: timestamp (milliseconds) and level when they
+    /// follow, message, data (JSON) when it follows.
+    pub(crate) arguments: Vec<Vec<u8>>,
+}
+
+pub(crate) const TIMESTAMP_FOLLOWS: u8 = 1;
+pub(crate) const LEVEL_FOLLOWS: u8 = 2;
+pub(crate) const DATA_FOLLOWS: u8 = 4;
+
+impl EncodedBatch {
+    pub(crate) fn new(entries: &[NewEntry]) -> EncodedBatch {
+        let mut batch = EncodedBatch {
+            layout: Vec::with_capacity(entries.len()),
+            arguments: Vec::with_capacity(entries.len() + 2),
+        };
+        let mut previous: Option<&NewEntry> = None;
+        for entry in entries {
+            let mut flags = 0;
+            if previous.is_none_or(|previous| {
+                previous.timestamp.as_millisecond() != entry.timestamp.as_millisecond()
+            }) {
+                flags |= TIMESTAMP_FOLLOWS;
+                let milliseconds = entry.timestamp.as_millisecond().to_string();
+                batch.arguments.push(milliseconds.into_bytes());
+            }
+            if previous.is_none_or(|previous| previous.level != entry.level) {
+                flags |= LEVEL_FOLLOWS;
+                batch
+                    .arguments
+                    .push(entry.level.as_str().as_bytes().to_vec());
+            }
+            batch.arguments.push(entry.message.as_bytes().to_vec());
+            if let Some(data) = &entry.data {
+                flags |= DATA_FOLLOWS;
+                batch.arguments.push(data.as_json().as_bytes().to_vec());
+            }
+            batch.layout.push(b'0' + flags);
+            previous = Some(entry);
+        }
+        batch
+    }
+
+    pub(crate) fn entries(&self) -> usize {
+        self.layout.len()
+    }
+
+    /// What the arguments weigh, to keep a step's arguments bounded.
+    pub(crate) fn bytes(&self) -> usize {
+        self.arguments.iter().map(Vec::len).sum()
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use sessions_core::session_log::EntryData;
+
     use super::*;
 
     fn bulk(text: &str) -> Value {
         Value::BulkString(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn a_batch_names_a_timestamp_or_level_only_when_it_changes() {
+        let at = |ms| Timestamp::from_millisecond(ms).unwrap();
+        let data = serde_json::json!({"k": 1});
+        let entries = [
+            NewEntry::new(at(1_000), Level::Info, "one"),
+            NewEntry::new(at(1_000), Level::Info, "two"),
+            NewEntry::new(at(1_000), Level::Error, "three")
+                .with_data(EntryData::from_object(data.as_object().unwrap())),
+            NewEntry::new(at(2_000), Level::Error, ""),
+        ];
+        let batch = EncodedBatch::new(&entries);
+        assert_eq!(batch.layout, b"3061");
+        assert_eq!(batch.entries(), 4);
+        let arguments: Vec<&[u8]> = batch.arguments.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            arguments,
+            [
+                &b"1000"[..],
+                b"info",
+                b"one",
+                b"two",
+                b"error",
+                b"three",
+                br#"{"k":1}"#,
+                b"2000",
+                b"",
+            ]
+        );
+        let bytes: usize = arguments.iter().map(|argument| argument.len()).sum();
+        assert_eq!(batch.bytes(), bytes);
     }
 
     #[test]

@@ -28,6 +28,11 @@ impl Keys {
         format!("{}:{{{id}}}:log", self.prefix)
     }
 
+    /// What each retained entry of one session's log costs, 4 bytes each.
+    pub(crate) fn costs(&self, id: SessionId) -> String {
+        format!("{}:{{{id}}}:costs", self.prefix)
+    }
+
     /// The count of active sessions, against the cap of all nodes together.
     pub(crate) fn active(&self) -> String {
         format!("{}:active", self.prefix)
@@ -70,6 +75,7 @@ mod tests {
         // Redis Cluster hashes only what is between the first braces.
         let tag = |key: &str| key[key.find('{').unwrap()..=key.find('}').unwrap()].to_owned();
         assert_eq!(tag(&keys.session(id)), tag(&keys.log(id)));
+        assert_eq!(tag(&keys.session(id)), tag(&keys.costs(id)));
         assert_eq!(tag(&keys.session(id)), format!("{{{id}}}"));
     }
 }

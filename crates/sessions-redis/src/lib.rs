@@ -44,7 +44,7 @@ pub use crate::scripts::ENTRY_OVERHEAD_BYTES;
 pub use crate::store::RedisStore;
 
 use crate::connection::Connection;
-use crate::store::{Ending, Shared, batch_arguments, deliver};
+use crate::store::{Ending, Joined, Shared, batch_arguments, deliver};
 
 /// Threads of the store's runtime: IO waits, so two carry a node's load.
 const RUNTIME_THREADS: usize = 2;
@@ -154,7 +154,10 @@ impl SessionStore for RedisStore {
             Ok(arguments) => arguments,
             Err(error) => return Box::pin(std::future::ready(Err(error))),
         };
-        Box::pin(self.spawn(Arc::clone(&self.shared).append(id, arguments)))
+        match self.shared.join_append(id, arguments) {
+            Joined::Turn(turn, batch) => Box::pin(self.spawn(turn.append(batch))),
+            Joined::Queued(queued) => Box::pin(queued.answer()),
+        }
     }
 
     fn read_log<'a>(

@@ -1,16 +1,24 @@
 //! The server-side steps, as Lua scripts: each runs atomically in Redis and
 //! touches only the keys of one session, which share a hash tag and so one
-//! cluster slot (`KEYS[1]` the session hash, `KEYS[2]` its log stream).
+//! cluster slot (`KEYS[1]` the session hash, `KEYS[2]` its log stream,
+//! `KEYS[3]` its log's entry costs).
 //!
 //! The session hash holds `appname`, `mode`, `jobid` (absent when none),
 //! `metadata` (compact JSON), `created`, `updated`, `ended` (milliseconds;
 //! `ended` absent while active), `server` (`1` or `0`), `beat` (a server
 //! session's last heartbeat, milliseconds), and the log's
 //! bookkeeping: `first` (the oldest retained `seq`), `next` (the `seq` the
-//! next entry gets) and `bytes` (what the retained entries cost). The log is
-//! a stream whose ids are `0-<seq>`, so `seq`s are the stream's own order,
-//! with fields `t` (milliseconds), `l` (level), `m` (message) and, when
-//! there is any, `d` (data as JSON).
+//! next entry gets), `bytes` (what the retained entries cost) and `cbase`
+//! (the `seq` whose cost the costs string starts with). The log is a stream
+//! whose ids are `0-<seq>`, so `seq`s are the stream's own order, with
+//! fields `t` (milliseconds), `l` (level), `m` (message) and, when there is
+//! any, `d` (data as JSON).
+//!
+//! What each entry costs against the byte cap is kept beside the stream, 4
+//! bytes (big-endian) per entry in a string, so that evicting entries reads
+//! 4 bytes each instead of the entries themselves (which took as long as
+//! appending them). Entries appended before the costs were kept (an older
+//! deployment's, `seq < cbase`) are read once when they are evicted.
 //!
 //! Every script that changes a session publishes it on the deployment's
 //! channel in the same step: `S <id>` (read it again) or, for appends,
@@ -28,7 +36,8 @@ pub const ENTRY_OVERHEAD_BYTES: usize = 16;
 const CREATE: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 redis.call('HSET', KEYS[1], 'appname', ARGV[2], 'mode', ARGV[3], 'metadata', ARGV[6],
-  'created', ARGV[7], 'updated', ARGV[7], 'server', ARGV[8], 'first', 1, 'next', 1, 'bytes', 0)
+  'created', ARGV[7], 'updated', ARGV[7], 'server', ARGV[8], 'first', 1, 'next', 1, 'bytes', 0,
+  'cbase', 1)
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'jobid', ARGV[4]) end
 if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'beat', ARGV[7]) end
 redis.call('PUBLISH', ARGV[9], 'S ' .. ARGV[1])
@@ -98,95 +107,145 @@ redis.call('HSET', KEYS[1], 'beat', ARGV[1])
 return 1
 "#;
 
-/// Appends a batch, evicting the oldest entries as the log's caps require,
-/// the batch's own included when it alone is over them. ARGV: id, now,
-/// channel, max entries, max bytes, the overhead of an entry
-/// ([`ENTRY_OVERHEAD_BYTES`]), then per entry: timestamp, level, message,
-/// has data (`1`/`0`), data. Answers `{'ok', appended, cursor,
-/// evicted, first, bytes}`, `{'absent'}` or `{'ended'}`.
+/// Appends batches, one after the other, evicting the oldest entries as
+/// the log's caps require, a batch's own included when it alone is over
+/// them. Several batches in one step are the appends that arrived while
+/// the previous step ran: each stays whole and in one piece, as if each
+/// had its own step. ARGV: id, now, channel, max entries, max bytes, the
+/// overhead of an entry ([`ENTRY_OVERHEAD_BYTES`]), the number of batches,
+/// the number of entries in each, the layout of all entries (one character
+/// each, see `EncodedBatch`), then the entries' arguments. Answers
+/// `{'ok', <per batch: appended, cursor, evicted, first, bytes>}`,
+/// `{'absent'}` or `{'ended'}`.
 const APPEND: &str = r#"
-local meta = redis.call('HMGET', KEYS[1], 'first', 'next', 'bytes', 'ended')
+local meta = redis.call('HMGET', KEYS[1], 'first', 'next', 'bytes', 'ended', 'cbase')
 if not meta[1] then return {'absent'} end
 if meta[4] then return {'ended'} end
 local first, nxt, bytes = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
+local cbase = tonumber(meta[5] or nxt)
 local max_entries, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
 local overhead = tonumber(ARGV[6])
--- Entries the entry cap alone will take: fetched as many at a time (up
--- to 64), so a full log taking one more entry reads one, not 64.
-local by_count = math.max(0, (nxt - first) + (#ARGV - 6) / 5 - max_entries)
-local oldest, taken = {}, 0
-local function evict_oldest()
-  if taken == #oldest then
-    local wanted = math.min(64, math.max(1, by_count))
-    oldest = redis.call('XRANGE', KEYS[2], '0-' .. first, '+', 'COUNT', wanted)
-    taken = 0
+local batches = tonumber(ARGV[7])
+local layout = ARGV[8 + batches]
+-- Entries the entry cap alone will take, to read their costs in one go.
+local by_count = math.max(0, (nxt - first) + #layout - max_entries)
+local appended_from, appended_costs = nxt, {}
+local cost_at = cost_reader(cbase, appended_from, appended_costs, overhead)
+local answer = {'ok'}
+local entry, i = 1, 9 + batches
+local timestamp, level
+for batch = 1, batches do
+  local size, first_before = tonumber(ARGV[7 + batch]), first
+  for _ = 1, size do
+    local flags = string.byte(layout, entry) - 48
+    if flags % 2 == 1 then timestamp = ARGV[i]; i = i + 1 end
+    if flags % 4 >= 2 then level = ARGV[i]; i = i + 1 end
+    local message, data = ARGV[i], nil
+    i = i + 1
+    if flags >= 4 then data = ARGV[i]; i = i + 1 end
+    local cost = overhead + #message + (data and #data or 0)
+    while nxt > first and (nxt - first >= max_entries or bytes + cost > max_bytes) do
+      bytes = bytes - cost_at(first, by_count)
+      first = first + 1
+      by_count = by_count - 1
+    end
+    -- The first entry names its id, which proves the stream is where the
+    -- bookkeeping says; the others take the next one.
+    local id = '0-*'
+    if nxt == appended_from then id = '0-' .. nxt end
+    if data then
+      redis.call('XADD', KEYS[2], id, 't', timestamp, 'l', level, 'm', message, 'd', data)
+    else
+      redis.call('XADD', KEYS[2], id, 't', timestamp, 'l', level, 'm', message)
+    end
+    appended_costs[#appended_costs + 1] = cost
+    nxt = nxt + 1
+    bytes = bytes + cost
+    entry = entry + 1
   end
-  taken = taken + 1
-  by_count = by_count - 1
-  bytes = bytes - cost_of(oldest[taken][2], overhead)
-  first = first + 1
+  for _, value in ipairs({size, nxt - 1, first - first_before, first, bytes}) do
+    answer[#answer + 1] = value
+  end
 end
-local appended = 0
-for i = 7, #ARGV, 5 do
-  local cost = overhead + #ARGV[i + 2] + #ARGV[i + 4]
-  while nxt > first and (nxt - first >= max_entries or bytes + cost > max_bytes) do
-    evict_oldest()
-  end
-  if ARGV[i + 3] == '1' then
-    redis.call('XADD', KEYS[2], '0-' .. nxt, 't', ARGV[i], 'l', ARGV[i + 1], 'm', ARGV[i + 2],
-      'd', ARGV[i + 4])
-  else
-    redis.call('XADD', KEYS[2], '0-' .. nxt, 't', ARGV[i], 'l', ARGV[i + 1], 'm', ARGV[i + 2])
-  end
-  nxt = nxt + 1
-  bytes = bytes + cost
-  appended = appended + 1
+if nxt > appended_from then
+  local packed = {}
+  for k, cost in ipairs(appended_costs) do packed[k] = struct.pack('>I4', cost) end
+  redis.call('APPEND', KEYS[3], table.concat(packed))
 end
-local evicted = first - tonumber(meta[1])
-if evicted > 0 then redis.call('XTRIM', KEYS[2], 'MINID', '0-' .. first) end
-if appended > 0 then
-  redis.call('HSET', KEYS[1], 'first', first, 'next', nxt, 'bytes', bytes, 'updated', ARGV[2])
+if first > tonumber(meta[1]) then
+  redis.call('XTRIM', KEYS[2], 'MINID', '0-' .. first)
+  cbase = compact_costs(cbase, first, nxt)
+end
+if nxt > appended_from then
+  redis.call('HSET', KEYS[1], 'first', first, 'next', nxt, 'bytes', bytes, 'updated', ARGV[2],
+    'cbase', cbase)
   redis.call('PUBLISH', ARGV[3],
     'L ' .. ARGV[1] .. ' ' .. first .. ' ' .. nxt .. ' ' .. bytes .. ' ' .. ARGV[2])
 end
-return {'ok', appended, nxt - 1, evicted, first, bytes}
+return answer
 "#;
 
 /// Evicts the oldest entries of a log until `bytes` are freed (or it is
 /// empty), for the budget all logs share. ARGV: id, channel, bytes, the
 /// overhead of an entry. Answers `{'ok', freed, evicted}` or `{'absent'}`.
 const EVICT: &str = r#"
-local meta = redis.call('HMGET', KEYS[1], 'first', 'next', 'bytes', 'updated')
+local meta = redis.call('HMGET', KEYS[1], 'first', 'next', 'bytes', 'updated', 'cbase')
 if not meta[1] then return {'absent'} end
 local first, nxt, bytes = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
+local cbase = tonumber(meta[5] or nxt)
 local target, overhead = tonumber(ARGV[3]), tonumber(ARGV[4])
+local cost_at = cost_reader(cbase, nxt, {}, overhead)
 local start, freed = first, 0
 while freed < target and nxt > first do
-  local oldest = redis.call('XRANGE', KEYS[2], '0-' .. first, '+', 'COUNT', 64)
-  for _, entry in ipairs(oldest) do
-    if freed >= target then break end
-    freed = freed + cost_of(entry[2], overhead)
-    first = first + 1
-  end
+  freed = freed + cost_at(first, 256)
+  first = first + 1
 end
 if first > start then
   redis.call('XTRIM', KEYS[2], 'MINID', '0-' .. first)
-  redis.call('HSET', KEYS[1], 'first', first, 'bytes', bytes - freed)
+  cbase = compact_costs(cbase, first, nxt)
+  redis.call('HSET', KEYS[1], 'first', first, 'bytes', bytes - freed, 'cbase', cbase)
   redis.call('PUBLISH', ARGV[2], 'L ' .. ARGV[1] .. ' ' .. first .. ' ' .. nxt .. ' '
     .. (bytes - freed) .. ' ' .. meta[4])
 end
 return {'ok', freed, first - start}
 "#;
 
-/// What a stored entry costs, from its fields: shared by the scripts that
-/// evict.
-const COST_OF: &str = r#"
-local function cost_of(fields, overhead)
-  local cost = overhead
-  for i = 1, #fields, 2 do
-    if fields[i] == 'm' or fields[i] == 'd' then cost = cost + #fields[i + 1] end
+/// The costs of a log's entries, shared by the scripts that evict.
+/// `cost_reader` answers the cost of the entry `seq`, reading the costs
+/// string `ahead` entries at a time (up to 256); entries appended in this
+/// very step (from `appended_from`) are in `appended`, those from before
+/// costs were kept are read from the stream. `compact_costs` drops the
+/// costs of evicted entries once they outweigh the live ones, so the
+/// string stays within twice the log (amortised, a copy of 4 bytes per
+/// entry), and answers the new `cbase`.
+const COSTS: &str = r#"
+local function cost_reader(cbase, appended_from, appended, overhead)
+  local window, window_from = '', 0
+  return function(seq, ahead)
+    if seq >= appended_from then return appended[seq - appended_from + 1] end
+    if seq < cbase then
+      local entry = redis.call('XRANGE', KEYS[2], '0-' .. seq, '0-' .. seq)[1]
+      local cost = overhead
+      for i = 1, #entry[2], 2 do
+        if entry[2][i] == 'm' or entry[2][i] == 'd' then cost = cost + #entry[2][i + 1] end
+      end
+      return cost
+    end
+    local at = seq - window_from
+    if at < 0 or 4 * at >= #window then
+      local offset = 4 * (seq - cbase)
+      local count = math.max(16, math.min(256, ahead))
+      window = redis.call('GETRANGE', KEYS[3], offset, offset + 4 * count - 1)
+      window_from, at = seq, 0
+    end
+    return (struct.unpack('>I4', window, 4 * at + 1))
   end
-  return cost
+end
+local function compact_costs(cbase, first, nxt)
+  local dead = first - cbase
+  if dead < 1024 or dead <= nxt - first then return cbase end
+  redis.call('SET', KEYS[3], redis.call('GETRANGE', KEYS[3], 4 * dead, -1))
+  return first
 end
 "#;
 
@@ -243,8 +302,8 @@ impl Scripts {
             replace_metadata: Script::new(REPLACE_METADATA),
             end: Script::new(END),
             beat: Script::new(BEAT),
-            append: Script::new(&format!("{COST_OF}{APPEND}")),
-            evict: Script::new(&format!("{COST_OF}{EVICT}")),
+            append: Script::new(&format!("{COSTS}{APPEND}")),
+            evict: Script::new(&format!("{COSTS}{EVICT}")),
             read: Script::new(READ),
         }
     }

@@ -2,7 +2,8 @@
 //! others serve, the active-session cap holds across them, and the nodes
 //! watch over each other (`nodes.rs`); nodes killed, Redis killed or
 //! restarted, and a cluster master failing lose nothing acknowledged
-//! (`outages.rs`).
+//! (`outages.rs`); what an earlier version left in Redis still works
+//! (`formats.rs`).
 //!
 //! These run in the Redis pass of `cargo xtask test`, which starts a Redis
 //! and a Redis Cluster and names them in `ZEN_TEST_STORE` and
@@ -14,6 +15,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod formats;
 mod nodes;
 mod outages;
 

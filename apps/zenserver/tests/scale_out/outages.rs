@@ -102,7 +102,7 @@ fn parse_line(line: &str) -> (usize, usize) {
 
 /// Whether this run is the Redis pass, whose tests start Redis processes of
 /// their own; says so when it is not.
-fn in_the_redis_pass() -> bool {
+pub(crate) fn in_the_redis_pass() -> bool {
     let redis_pass = test_store().is_some();
     if !redis_pass {
         eprintln!("not run: the Redis pass runs it (set ZEN_TEST_STORE)");

@@ -10,16 +10,19 @@ use sessions_core::{Limits, RegistryError, SessionId, check_batch, millisecond_n
 
 use super::{Shared, malformed};
 use crate::REPLICA_WAIT;
-use crate::codec::{self, Malformed};
+use crate::codec::{self, EncodedBatch, Malformed};
 use crate::directory::LogState;
 use crate::scripts::ENTRY_OVERHEAD_BYTES;
 
 impl Shared {
-    pub(crate) async fn append(
-        self: Arc<Self>,
+    /// Appends `batches` to one session in one step, one after the other,
+    /// and answers for each; the budget and the replicas are seen to once
+    /// for them all.
+    pub(crate) async fn append_batches(
+        self: &Arc<Self>,
         id: SessionId,
-        arguments: Vec<[Vec<u8>; 5]>,
-    ) -> Result<AppendOutcome, RegistryError> {
+        batches: Vec<EncodedBatch>,
+    ) -> Result<Vec<AppendOutcome>, RegistryError> {
         let now = millisecond_now();
         let now_ms = now.as_millisecond().to_string();
         let id_text = id.to_string();
@@ -27,6 +30,15 @@ impl Shared {
         let max_entries = self.limits.log.max_entries().to_string();
         let max_bytes = self.limits.log.max_bytes().to_string();
         let overhead = ENTRY_OVERHEAD_BYTES.to_string();
+        let batch_count = batches.len().to_string();
+        let sizes: Vec<String> = batches
+            .iter()
+            .map(|batch| batch.entries().to_string())
+            .collect();
+        let layout: Vec<u8> = batches
+            .iter()
+            .flat_map(|batch| batch.layout.iter().copied())
+            .collect();
         let mut args: Vec<&[u8]> = vec![
             id_text.as_bytes(),
             now_ms.as_bytes(),
@@ -34,54 +46,54 @@ impl Shared {
             max_entries.as_bytes(),
             max_bytes.as_bytes(),
             overhead.as_bytes(),
+            batch_count.as_bytes(),
         ];
-        for entry in &arguments {
-            args.extend(entry.iter().map(Vec::as_slice));
+        args.extend(sizes.iter().map(String::as_bytes));
+        args.push(&layout);
+        for batch in &batches {
+            args.extend(batch.arguments.iter().map(Vec::as_slice));
         }
         let answer = self.run(&self.scripts.append, id, &args).await?;
-        match codec::status(&answer).map_err(malformed)? {
-            (status, [appended, cursor, evicted, first, bytes]) if status == "ok" => {
-                let numbers = (|| {
-                    Ok::<_, Malformed>((
-                        codec::number(appended)?,
-                        codec::number(cursor)?,
-                        codec::number(evicted)?,
-                        codec::number(first)?,
-                        codec::number(bytes)?,
-                    ))
-                })();
-                let (appended, cursor, evicted, first, bytes) = numbers.map_err(malformed)?;
-                self.appended.fetch_add(appended, Ordering::Relaxed);
-                self.evicted.fetch_add(evicted, Ordering::Relaxed);
-                if appended > 0 {
-                    self.directory.log_appended(
-                        id,
-                        LogState {
-                            first,
-                            next: cursor + 1,
-                            bytes: bytes as usize,
-                            updated: now,
-                        },
-                    );
-                }
-                if self.directory.counts().2 > self.limits.max_log_memory {
-                    // Before answering, as the memory store does: the
-                    // appender that went over the budget waits for it.
-                    Arc::clone(&self).enforce_log_budget().await;
-                }
-                if self.replicas > 0 {
-                    self.wait_for_replicas(id).await?;
-                }
-                Ok(AppendOutcome {
-                    appended: appended as usize,
-                    cursor,
-                    evicted,
-                })
+        let outcomes = match codec::status(&answer).map_err(malformed)? {
+            (status, answers) if status == "ok" => {
+                appended_outcomes(answers, batches.len()).map_err(malformed)?
             }
-            (status, _) if status == "absent" => Err(RegistryError::NotFound(id)),
-            (status, _) if status == "ended" => Err(RegistryError::Ended(id)),
-            (status, _) => Err(malformed(Malformed(format!("append answered {status}")))),
+            (status, _) if status == "absent" => return Err(RegistryError::NotFound(id)),
+            (status, _) if status == "ended" => return Err(RegistryError::Ended(id)),
+            (status, _) => {
+                return Err(malformed(Malformed(format!("append answered {status}"))));
+            }
+        };
+        let Some(last) = outcomes.last() else {
+            return Ok(Vec::new());
+        };
+        let appended = outcomes
+            .iter()
+            .map(|batch| batch.outcome.appended as u64)
+            .sum();
+        let evicted = outcomes.iter().map(|batch| batch.outcome.evicted).sum();
+        self.appended.fetch_add(appended, Ordering::Relaxed);
+        self.evicted.fetch_add(evicted, Ordering::Relaxed);
+        if appended > 0 {
+            self.directory.log_appended(
+                id,
+                LogState {
+                    first: last.first,
+                    next: last.outcome.cursor + 1,
+                    bytes: last.bytes,
+                    updated: now,
+                },
+            );
         }
+        if self.directory.counts().2 > self.limits.max_log_memory {
+            // Before answering, as the memory store does: the appender
+            // that went over the budget waits for it.
+            Arc::clone(self).enforce_log_budget().await;
+        }
+        if self.replicas > 0 {
+            self.wait_for_replicas(id).await?;
+        }
+        Ok(outcomes.into_iter().map(|batch| batch.outcome).collect())
     }
 
     /// Waits for `replicas` replicas to have the append just made, so that
@@ -250,11 +262,44 @@ pub(crate) fn deliver(
     }
 }
 
+/// What the append script answered for one batch.
+struct AppendedBatch {
+    outcome: AppendOutcome,
+    /// The log's oldest `seq` and its bytes right after the batch.
+    first: u64,
+    bytes: usize,
+}
+
+/// The append script's answers, five numbers per batch.
+fn appended_outcomes(answers: &[Value], batches: usize) -> Result<Vec<AppendedBatch>, Malformed> {
+    if answers.len() != 5 * batches {
+        return Err(Malformed(format!(
+            "append answered {} numbers for {batches} batches",
+            answers.len()
+        )));
+    }
+    answers
+        .chunks_exact(5)
+        .map(|numbers| {
+            let number = |at: usize| codec::number(&numbers[at]);
+            Ok(AppendedBatch {
+                outcome: AppendOutcome {
+                    appended: number(0)? as usize,
+                    cursor: number(1)?,
+                    evicted: number(2)?,
+                },
+                first: number(3)?,
+                bytes: number(4)? as usize,
+            })
+        })
+        .collect()
+}
+
 /// The script arguments of a batch, checked against every limit first.
 pub(crate) fn batch_arguments(
     entries: &[NewEntry],
     limits: &Limits,
-) -> Result<Vec<[Vec<u8>; 5]>, RegistryError> {
+) -> Result<EncodedBatch, RegistryError> {
     check_batch(entries, limits)?;
-    Ok(entries.iter().map(codec::entry_arguments).collect())
+    Ok(EncodedBatch::new(entries))
 }

@@ -20,9 +20,12 @@ use crate::health::{Health, Probes, Witness};
 use crate::keys::Keys;
 use crate::scripts::Scripts;
 
+mod append_queue;
 mod log_ops;
 mod nodes;
 
+use self::append_queue::AppendQueues;
+pub(crate) use self::append_queue::Joined;
 pub(crate) use self::log_ops::{batch_arguments, deliver};
 
 /// Sessions and logs in Redis, shared by every node that names the same
@@ -44,6 +47,7 @@ pub(crate) struct Shared {
     pub(crate) connection: Connection,
     scripts: Scripts,
     pub(crate) directory: Directory,
+    append_queues: AppendQueues,
     minter: IdMinter,
     pub(crate) health: Health,
     pub(crate) probes: Probes,
@@ -98,6 +102,7 @@ impl Shared {
             connection,
             scripts: Scripts::new(),
             directory: Directory::default(),
+            append_queues: AppendQueues::default(),
             minter: IdMinter::new(),
             health: Health::new(),
             probes: Probes::new(IdMinter::new().mint().to_string()),
@@ -152,6 +157,7 @@ impl Shared {
     ) -> Result<Value, RegistryError> {
         let mut invocation = script.key(self.keys.session(id));
         invocation.key(self.keys.log(id));
+        invocation.key(self.keys.costs(id));
         for arg in args {
             invocation.arg(*arg);
         }
@@ -478,7 +484,8 @@ impl Shared {
         delete
             .arg("DEL")
             .arg(self.keys.session(id))
-            .arg(self.keys.log(id));
+            .arg(self.keys.log(id))
+            .arg(self.keys.costs(id));
         let _ = self.query::<()>(&delete).await;
         let _ = self
             .query::<()>(&Cmd::zrem(self.keys.index(), id.to_string()))
