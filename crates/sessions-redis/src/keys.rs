@@ -28,7 +28,7 @@ impl Keys {
         format!("{}:{{{id}}}:log", self.prefix)
     }
 
-    /// What each retained entry of one session's log costs, 4 bytes each.
+    /// What each retained entry of one session's log costs, 3 bytes each.
     pub(crate) fn costs(&self, id: SessionId) -> String {
         format!("{}:{{{id}}}:costs", self.prefix)
     }

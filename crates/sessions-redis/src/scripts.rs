@@ -14,11 +14,12 @@
 //! fields `t` (milliseconds), `l` (level), `m` (message) and, when there is
 //! any, `d` (data as JSON).
 //!
-//! What each entry costs against the byte cap is kept beside the stream, 4
+//! What each entry costs against the byte cap is kept beside the stream, 3
 //! bytes (big-endian) per entry in a string, so that evicting entries reads
-//! 4 bytes each instead of the entries themselves (which took as long as
+//! 3 bytes each instead of the entries themselves (which took as long as
 //! appending them). Entries appended before the costs were kept (an older
-//! deployment's, `seq < cbase`) are read once when they are evicted.
+//! deployment's, `seq < cbase`), and the rare entry of 16 MiB or more, are
+//! read from the stream when they are evicted.
 //!
 //! Every script that changes a session publishes it on the deployment's
 //! channel in the same step: `S <id>` (read it again) or, for appends,
@@ -169,7 +170,7 @@ for batch = 1, batches do
 end
 if nxt > appended_from then
   local packed = {}
-  for k, cost in ipairs(appended_costs) do packed[k] = struct.pack('>I4', cost) end
+  for k, cost in ipairs(appended_costs) do packed[k] = packed_cost(cost) end
   redis.call('APPEND', KEYS[3], table.concat(packed))
 end
 if first > tonumber(meta[1]) then
@@ -212,39 +213,47 @@ return {'ok', freed, first - start}
 
 /// The costs of a log's entries, shared by the scripts that evict.
 /// `cost_reader` answers the cost of the entry `seq`, reading the costs
-/// string `ahead` entries at a time (up to 256); entries appended in this
-/// very step (from `appended_from`) are in `appended`, those from before
-/// costs were kept are read from the stream. `compact_costs` drops the
-/// costs of evicted entries once they outweigh the live ones, so the
-/// string stays within twice the log (amortised, a copy of 4 bytes per
-/// entry), and answers the new `cbase`.
+/// string `ahead` entries at a time (16 to 256); entries appended in this
+/// very step (from `appended_from`) are in `appended`, and those from
+/// before costs were kept, or too large for 3 bytes (`0xffffff`), are
+/// read from the stream. `packed_cost` is an entry's 3 bytes.
+/// `compact_costs` drops the costs of evicted entries once they outweigh
+/// the live ones, so the string stays within twice the log (amortised, a
+/// copy of 3 bytes per entry), and answers the new `cbase`.
 const COSTS: &str = r#"
+local READ_THE_ENTRY = 16777215
+local function packed_cost(cost)
+  return struct.pack('>I3', math.min(cost, READ_THE_ENTRY))
+end
 local function cost_reader(cbase, appended_from, appended, overhead)
   local window, window_from = '', 0
+  local function cost_in_stream(seq)
+    local entry = redis.call('XRANGE', KEYS[2], '0-' .. seq, '0-' .. seq)[1]
+    local cost = overhead
+    for i = 1, #entry[2], 2 do
+      if entry[2][i] == 'm' or entry[2][i] == 'd' then cost = cost + #entry[2][i + 1] end
+    end
+    return cost
+  end
   return function(seq, ahead)
     if seq >= appended_from then return appended[seq - appended_from + 1] end
-    if seq < cbase then
-      local entry = redis.call('XRANGE', KEYS[2], '0-' .. seq, '0-' .. seq)[1]
-      local cost = overhead
-      for i = 1, #entry[2], 2 do
-        if entry[2][i] == 'm' or entry[2][i] == 'd' then cost = cost + #entry[2][i + 1] end
-      end
-      return cost
-    end
+    if seq < cbase then return cost_in_stream(seq) end
     local at = seq - window_from
-    if at < 0 or 4 * at >= #window then
-      local offset = 4 * (seq - cbase)
+    if at < 0 or 3 * at >= #window then
+      local offset = 3 * (seq - cbase)
       local count = math.max(16, math.min(256, ahead))
-      window = redis.call('GETRANGE', KEYS[3], offset, offset + 4 * count - 1)
+      window = redis.call('GETRANGE', KEYS[3], offset, offset + 3 * count - 1)
       window_from, at = seq, 0
     end
-    return (struct.unpack('>I4', window, 4 * at + 1))
+    local cost = struct.unpack('>I3', window, 3 * at + 1)
+    if cost == READ_THE_ENTRY then return cost_in_stream(seq) end
+    return cost
   end
 end
 local function compact_costs(cbase, first, nxt)
   local dead = first - cbase
   if dead < 1024 or dead <= nxt - first then return cbase end
-  redis.call('SET', KEYS[3], redis.call('GETRANGE', KEYS[3], 4 * dead, -1))
+  redis.call('SET', KEYS[3], redis.call('GETRANGE', KEYS[3], 3 * dead, -1))
   return first
 end
 "#;
