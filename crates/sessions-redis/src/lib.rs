@@ -44,7 +44,7 @@ pub use crate::scripts::ENTRY_OVERHEAD_BYTES;
 pub use crate::store::RedisStore;
 
 use crate::connection::Connection;
-use crate::store::{Ending, Joined, Shared, batch_arguments, deliver};
+use crate::store::{EndOutcome, Ending, Joined, Shared, batch_arguments, deliver};
 
 /// Threads of the store's runtime: IO waits, so two carry a node's load.
 const RUNTIME_THREADS: usize = 2;
@@ -138,7 +138,13 @@ impl SessionStore for RedisStore {
 
     fn end(&self, id: SessionId) -> StoreFuture<'_, Session> {
         let ending = self.spawn(Arc::clone(&self.shared).end(id, Ending::Asked));
-        Box::pin(async move { ending.await?.ok_or(RegistryError::NotFound(id)) })
+        Box::pin(async move {
+            match ending.await? {
+                EndOutcome::Ended(session) | EndOutcome::AlreadyEnded(session) => Ok(session),
+                // An asked end keeps nothing: no rule to keep it by.
+                EndOutcome::Kept => Err(RegistryError::NotFound(id)),
+            }
+        })
     }
 
     fn get(&self, id: SessionId) -> StoreFuture<'_, Session> {
@@ -183,8 +189,9 @@ impl SessionStore for RedisStore {
         Box::pin(self.spawn(async move {
             let mut ended = Vec::new();
             for id in candidates {
-                // Each node may try; the script ends each session once.
-                if let Ok(Some(session)) = Arc::clone(&shared)
+                // Each node may try; the script ends each session once,
+                // and only the call that ended it reports it.
+                if let Ok(EndOutcome::Ended(session)) = Arc::clone(&shared)
                     .end(id, Ending::Idle { since: idle_since })
                     .await
                 {

@@ -81,6 +81,17 @@ pub(crate) enum Ending {
     DeadServer { beat_before: Timestamp },
 }
 
+/// What one attempt to end a session found.
+#[derive(Debug)]
+pub(crate) enum EndOutcome {
+    /// This call ended it.
+    Ended(Session),
+    /// It had ended before: by another call, maybe on another node.
+    AlreadyEnded(Session),
+    /// The rule of its `Ending` kept it: active since, or its node beat.
+    Kept,
+}
+
 /// The outcome of one attempt to create a session.
 enum Inserted {
     Created(Session),
@@ -404,7 +415,7 @@ impl Shared {
         self: Arc<Self>,
         id: SessionId,
         ending: Ending,
-    ) -> Result<Option<Session>, RegistryError> {
+    ) -> Result<EndOutcome, RegistryError> {
         let now = millisecond_now();
         let now_ms = now.as_millisecond().to_string();
         let milliseconds = |time: Timestamp| time.as_millisecond().to_string();
@@ -434,10 +445,12 @@ impl Shared {
                 let session = self.keep(id, hash)?;
                 self.give_back_active().await;
                 self.keep_history(id, now).await;
-                Ok(Some(session))
+                Ok(EndOutcome::Ended(session))
             }
-            (status, [hash]) if status == "already" => self.keep(id, hash).map(Some),
-            (status, _) if status == "busy" => Ok(None),
+            (status, [hash]) if status == "already" => {
+                self.keep(id, hash).map(EndOutcome::AlreadyEnded)
+            }
+            (status, _) if status == "busy" => Ok(EndOutcome::Kept),
             (status, _) if status == "server" => Err(RegistryError::ServerSession(id)),
             (status, _) if status == "absent" => Err(RegistryError::NotFound(id)),
             (status, _) => Err(malformed(Malformed(format!("end answered {status}")))),

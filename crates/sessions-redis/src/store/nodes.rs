@@ -7,9 +7,9 @@ use std::sync::atomic::Ordering;
 
 use jiff::{SignedDuration, Timestamp};
 use redis::Cmd;
-use sessions_core::{SessionId, millisecond_now};
+use sessions_core::{RegistryError, SessionId, millisecond_now};
 
-use super::{Ending, Shared};
+use super::{EndOutcome, Ending, Shared};
 
 impl Shared {
     /// Records that this node is alive, on its own session and in the index
@@ -70,16 +70,19 @@ impl Shared {
                 .end(id, Ending::DeadServer { beat_before })
                 .await
             {
-                Ok(Some(_)) => {
+                Ok(EndOutcome::Ended(_)) => {
                     log::info!(
                         "ended session {id}, the server session of a node with no heartbeat for {} s",
                         self.node_timeout.as_secs()
                     );
                     self.forget_server(id).await;
                 }
-                Err(sessions_core::RegistryError::NotFound(_)) => self.forget_server(id).await,
+                // Another node got there first.
+                Ok(EndOutcome::AlreadyEnded(_)) | Err(RegistryError::NotFound(_)) => {
+                    self.forget_server(id).await;
+                }
                 // Beat since: alive after all. Unavailable: next time.
-                Ok(None) | Err(_) => {}
+                Ok(EndOutcome::Kept) | Err(_) => {}
             }
         }
     }
