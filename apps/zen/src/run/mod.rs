@@ -272,12 +272,16 @@ fn pump(
     // little as on `cat`; a second thread cuts the reads into lines. Reads
     // wait for it only when it is READS_AHEAD reads behind.
     let (reads, read_blocks) = crossbeam_channel::bounded::<(Timestamp, Vec<u8>)>(READS_AHEAD);
+    // Blocks go back to the reader once cut, so that it does not map and
+    // fault in fresh memory for every read (and unmap it on this thread).
+    let (spare_blocks, spares) = crossbeam_channel::bounded::<Vec<u8>>(READS_AHEAD);
     let lines = std::thread::spawn(move || {
         let mut splitter = LineSplitter::default();
         for (timestamp, block) in read_blocks {
             let mut chunk = LineChunk::new(timestamp, level);
             splitter.push(&block, |line| keep(&mut chunk, line));
             buffer.push(chunk);
+            let _ = spare_blocks.try_send(block);
         }
         let mut chunk = LineChunk::new(Timestamp::now(), level);
         splitter.finish(|line| keep(&mut chunk, line));
@@ -299,14 +303,30 @@ fn pump(
                     .and_then(|()| echo.flush())
                     .is_ok();
             }
+            let mut block = spares
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(bytes.len()));
+            block.clear();
+            block.extend_from_slice(&bytes[..read]);
             // Fails only if the line thread is gone, which it is not while
             // this one holds its channel.
-            let _ = reads.send((Timestamp::now(), bytes[..read].to_vec()));
+            let _ = reads.send((Timestamp::now(), block));
+            if matches!(capture, Capture::Pipe(_)) && read < SMALL_READ {
+                std::thread::sleep(PIPE_NAP);
+            }
         }
         drop(reads);
         let _ = lines.join();
     })
 }
+
+/// A read this small found the pipe nearly empty: the reader naps before
+/// the next one, so that a fast writer fills the pipe without waking it
+/// (and the line thread) for each of its writes, 4 KiB at a time for
+/// most programs. Output through a pipe is echoed at most this much later;
+/// a terminal's never is.
+const SMALL_READ: usize = 64 << 10;
+const PIPE_NAP: Duration = Duration::from_millis(1);
 
 /// Reads queued for the line thread before the reader waits for it: with
 /// 256 KiB reads, up to 8 MiB.
