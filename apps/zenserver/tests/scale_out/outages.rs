@@ -1,5 +1,6 @@
 //! Outages: a node killed mid-write, every node and Redis restarted, Redis
-//! away under a node or before it starts, a cluster master failing.
+//! away under a node (one writer, or sixteen whose appends are grouped) or
+//! before it starts, a cluster master failing.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -349,4 +350,118 @@ fn with_store_replicas_an_append_is_answered_once_a_replica_has_it() {
     let unconfirmed = node.post_text(&format!("/sessions/{id}/log"), "unconfirmed\n");
     unconfirmed.assert_problem(503, "replicas");
     assert_eq!(unconfirmed.header("retry-after"), Some("1"));
+}
+
+/// Appends to one session are grouped into one script while Redis is
+/// busy: when Redis goes away under sixteen writers, every waiting append
+/// is answered (503, never left hanging), and once it is back every
+/// writer's appends go through again. Every batch answered 200 is in the
+/// log where its cursor says, whole; a refused one is whole or absent.
+#[test]
+fn sixteen_writers_to_one_session_through_a_redis_outage() {
+    if !in_the_redis_pass() {
+        return;
+    }
+    const WRITERS: usize = 16;
+    const BATCH: u64 = 5;
+    let mut redis = RedisServer::start().unwrap();
+    let node = Server::start_with(&[
+        "--store",
+        &redis.url(),
+        "--store-prefix",
+        &unique_prefix(),
+        "--max-log-entries",
+        "1000000",
+    ]);
+    let id = node.create_session("outage");
+    let log = format!("/sessions/{id}/log");
+    let stop = AtomicBool::new(false);
+
+    // Per writer: (batch, status, cursor) of every request.
+    let answers: Vec<Vec<(u64, u16, u64)>> = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                let (node, log, stop) = (&node, &log, &stop);
+                scope.spawn(move || {
+                    let mut answers = Vec::new();
+                    for batch in 0.. {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let lines: String = (0..BATCH)
+                            .map(|k| format!("{writer} {batch} {k}\n"))
+                            .collect();
+                        let response = node.post_text(log, &lines);
+                        let cursor = match response.status {
+                            200 => response.json()["cursor"].as_u64().unwrap(),
+                            503 => 0,
+                            other => panic!("{other}: {}", response.text()),
+                        };
+                        answers.push((batch, response.status, cursor));
+                        if response.status == 503 {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                    }
+                    answers
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        redis.kill();
+        std::thread::sleep(Duration::from_millis(1_500));
+        redis.restart().unwrap();
+        eventually(
+            Duration::from_secs(15),
+            "appends to go through again",
+            || node.post_text(&log, "probe\n").status == 200,
+        );
+        std::thread::sleep(Duration::from_millis(1_000));
+        stop.store(true, Ordering::Relaxed);
+        writers
+            .into_iter()
+            .map(|writer| writer.join().unwrap())
+            .collect()
+    });
+
+    let statuses = |status: u16| {
+        answers
+            .iter()
+            .flatten()
+            .filter(|(_, answered, _)| *answered == status)
+            .count()
+    };
+    assert!(statuses(503) > 0, "the outage was seen");
+    for (writer, answers) in answers.iter().enumerate() {
+        let (_, last, _) = answers.last().unwrap();
+        assert_eq!(*last, 200, "writer {writer} appends again after the outage");
+    }
+
+    let lines = whole_log(&node, &id);
+    let line_at = |seq: u64| lines[seq as usize - 1].as_str();
+    for (writer, answers) in answers.iter().enumerate() {
+        for &(batch, _, cursor) in answers.iter().filter(|(_, status, _)| *status == 200) {
+            for k in 0..BATCH {
+                assert_eq!(
+                    line_at(cursor - BATCH + 1 + k),
+                    format!("{writer} {batch} {k}"),
+                    "batch {writer}/{batch} answered with cursor {cursor}"
+                );
+            }
+        }
+    }
+    // Whole or absent, refused ones included: each batch's lines are
+    // together and in order wherever they are.
+    for (seq, line) in lines.iter().enumerate() {
+        if let [_, _, "0"] = line.split(' ').collect::<Vec<_>>()[..] {
+            let (prefix, _) = line.rsplit_once(' ').unwrap();
+            for k in 0..BATCH as usize {
+                assert_eq!(
+                    lines[seq + k],
+                    format!("{prefix} {k}"),
+                    "at seq {}",
+                    seq + 1
+                );
+            }
+        }
+    }
 }
