@@ -274,7 +274,8 @@ fn pump(
     let (reads, read_blocks) = crossbeam_channel::bounded::<(Timestamp, Vec<u8>)>(READS_AHEAD);
     // Blocks go back to the reader once cut, so that it does not map and
     // fault in fresh memory for every read (and unmap it on this thread).
-    let (spare_blocks, spares) = crossbeam_channel::bounded::<Vec<u8>>(READS_AHEAD);
+    // A few spares are enough for the steady state; more are freed.
+    let (spare_blocks, spares) = crossbeam_channel::bounded::<Vec<u8>>(SPARE_BLOCKS);
     let lines = std::thread::spawn(move || {
         let mut splitter = LineSplitter::default();
         for (timestamp, block) in read_blocks {
@@ -331,6 +332,9 @@ const PIPE_NAP: Duration = Duration::from_millis(1);
 /// Reads queued for the line thread before the reader waits for it: with
 /// 256 KiB reads, up to 8 MiB.
 const READS_AHEAD: usize = 32;
+
+/// Read blocks kept for reuse once cut: 1 MiB.
+const SPARE_BLOCKS: usize = 4;
 
 /// Where a stream comes from, and so how its lines are stored.
 #[derive(Debug, Clone, Copy)]
