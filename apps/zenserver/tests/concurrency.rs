@@ -8,7 +8,7 @@ mod support;
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use support::Server;
+use support::{Server, in_parallel};
 
 const WRITERS: usize = 8;
 const ENTRIES_PER_WRITER: usize = 10_000;
@@ -153,7 +153,7 @@ fn eight_writers_and_a_long_polling_follower() {
     }
 }
 
-const UNEVEN_WRITERS: u64 = 32;
+const UNEVEN_WRITERS: usize = 32;
 const UNEVEN_BATCHES: u64 = 30;
 const TIGHT_ENTRIES: u64 = 700;
 const TIGHT_BYTES: u64 = 48 * 1024;
@@ -196,31 +196,24 @@ fn thirty_two_writers_with_uneven_batches_under_tight_caps() {
     let log = format!("/sessions/{id}/log");
 
     // Per batch: (writer, batch, size, cursor answered).
-    let answered: Vec<(u64, u64, u64, u64)> = std::thread::scope(|scope| {
-        let writers: Vec<_> = (0..UNEVEN_WRITERS)
-            .map(|writer| {
-                let (server, log) = (&server, &log);
-                scope.spawn(move || {
-                    (0..UNEVEN_BATCHES)
-                        .map(|batch| {
-                            let size = uneven_size(writer, batch);
-                            let entries: Vec<Value> =
-                                (0..size).map(|k| uneven_entry(writer, batch, k)).collect();
-                            let response = server.post_json(log, &json!({"entries": entries}));
-                            assert_eq!(response.status, 200, "{}", response.text());
-                            let answer = response.json();
-                            assert_eq!(answer["appended"], size);
-                            (writer, batch, size, answer["cursor"].as_u64().unwrap())
-                        })
-                        .collect::<Vec<_>>()
-                })
+    let answered: Vec<(u64, u64, u64, u64)> = in_parallel(UNEVEN_WRITERS, |writer| {
+        let writer = writer as u64;
+        (0..UNEVEN_BATCHES)
+            .map(|batch| {
+                let size = uneven_size(writer, batch);
+                let entries: Vec<Value> =
+                    (0..size).map(|k| uneven_entry(writer, batch, k)).collect();
+                let response = server.post_json(&log, &json!({"entries": entries}));
+                assert_eq!(response.status, 200, "{}", response.text());
+                let answer = response.json();
+                assert_eq!(answer["appended"], size);
+                (writer, batch, size, answer["cursor"].as_u64().unwrap())
             })
-            .collect();
-        writers
-            .into_iter()
-            .flat_map(|writer| writer.join().unwrap())
-            .collect()
-    });
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
 
     // The answered cursors place each batch at `cursor - size + 1 ..=
     // cursor`; together they cover every seq once.

@@ -5,8 +5,7 @@
 use zenserver_test_support::{RedisServer, unique_prefix};
 
 use crate::outages::in_the_redis_pass;
-use crate::support::Server;
-use crate::{log_of, messages};
+use crate::{log_of, messages, node_on};
 
 /// The cost of a text entry in the Redis store: its message and 16 bytes.
 fn cost(line: &str) -> u64 {
@@ -20,14 +19,7 @@ fn a_log_from_before_entry_costs_were_kept_evicts_exactly() {
     }
     let redis = RedisServer::start().unwrap();
     let prefix = unique_prefix();
-    let node = Server::start_with(&[
-        "--store",
-        &redis.url(),
-        "--store-prefix",
-        &prefix,
-        "--max-log-entries",
-        "100",
-    ]);
+    let node = node_on(&redis, &prefix, &["--max-log-entries", "100"]);
     let id = node.create_session("upgraded");
     let log = format!("/sessions/{id}/log");
     let hash = format!("{prefix}:{{{id}}}:session");

@@ -23,9 +23,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Server, eventually};
+use support::{Server, eventually, in_parallel};
 use tungstenite::Message;
-use zenserver_test_support::{test_store, unique_prefix};
+use zenserver_test_support::{RedisServer, test_store, unique_prefix};
 
 /// The shared store two nodes run on: the cluster when there is one.
 pub(crate) fn shared_store() -> Option<String> {
@@ -37,6 +37,14 @@ pub(crate) fn shared_store() -> Option<String> {
         eprintln!("not run: the memory store has no second node (set ZEN_TEST_STORE)");
     }
     store
+}
+
+/// A node of the deployment `prefix` on `redis`, with `extra` flags.
+pub(crate) fn node_on(redis: &RedisServer, prefix: &str, extra: &[&str]) -> Server {
+    let url = redis.url();
+    let mut args = vec!["--store", &url, "--store-prefix", prefix];
+    args.extend_from_slice(extra);
+    Server::start_with(&args)
 }
 
 /// Two nodes on `store` under one fresh prefix: one deployment.
@@ -188,28 +196,18 @@ fn concurrent_creates_over_two_nodes_stop_exactly_at_the_cap() {
     let cap = CAP.to_string();
     let (a, b) = two_nodes(&store, &["--max-active-sessions", &cap]);
     let nodes = [&a, &b];
-    let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..16)
-            .map(|worker| {
-                scope.spawn(move || {
-                    (0..CREATES / 16)
-                        .map(|_| {
-                            nodes[worker % 2]
-                                .post_json(
-                                    "/sessions/",
-                                    &json!({"appname": "flood", "mode": "test"}),
-                                )
-                                .status
-                        })
-                        .collect::<Vec<u16>>()
-                })
+    let statuses: Vec<u16> = in_parallel(16, |worker| {
+        (0..CREATES / 16)
+            .map(|_| {
+                nodes[worker % 2]
+                    .post_json("/sessions/", &json!({"appname": "flood", "mode": "test"}))
+                    .status
             })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().unwrap())
-            .collect()
-    });
+            .collect::<Vec<u16>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let mut counts: HashMap<u16, usize> = HashMap::new();
     for status in statuses {
         *counts.entry(status).or_default() += 1;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::json;
 use zenserver_test_support::{RedisCluster, RedisServer, test_store, unique_prefix};
 
-use crate::support::{Server, eventually};
-use crate::{listed, log_of, messages, shared_store, two_nodes, whole_log};
+use crate::support::eventually;
+use crate::{listed, log_of, messages, node_on, shared_store, two_nodes, whole_log};
 
 #[test]
 fn killing_a_node_mid_write_loses_no_acknowledged_batch() {
@@ -20,48 +20,33 @@ fn killing_a_node_mid_write_loses_no_acknowledged_batch() {
         &["--max-log-entries", "1000000", "--max-log-bytes", "64MiB"],
     );
     let id = a.create_session("writers");
-    let stop = AtomicBool::new(false);
-    let acknowledged: Vec<Vec<usize>> = std::thread::scope(|scope| {
-        let writers: Vec<_> = (0..4)
-            .map(|writer| {
-                let (a, id, stop) = (&a, &id, &stop);
-                scope.spawn(move || {
-                    let mut acknowledged = Vec::new();
-                    for batch in 0.. {
-                        if stop.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let body: String = (0..10)
-                            .map(|line| format!("w{writer} b{batch} l{line}\n"))
-                            .collect();
-                        let response = a
-                            .request("POST", &format!("/sessions/{id}/log"))
-                            .header("Content-Type", "text/plain")
-                            .body(body.as_bytes())
-                            .try_send();
-                        match response {
-                            Some(response) if response.status == 200 => acknowledged.push(batch),
-                            Some(_) => {}
-                            None => break,
-                        }
-                    }
-                    acknowledged
-                })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(1_500));
-        let killed = std::process::Command::new("kill")
-            .args(["-KILL", &a.pid().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        std::thread::sleep(Duration::from_millis(200));
-        stop.store(true, Ordering::Relaxed);
-        writers
-            .into_iter()
-            .map(|writer| writer.join().unwrap())
-            .collect()
-    });
+    // Per writer, the batches it had acknowledged.
+    let acknowledged: Vec<Vec<usize>> = while_writing(
+        4,
+        |writer, batch| {
+            let body: String = (0..10)
+                .map(|line| format!("w{writer} b{batch} l{line}\n"))
+                .collect();
+            let response = a
+                .request("POST", &format!("/sessions/{id}/log"))
+                .header("Content-Type", "text/plain")
+                .body(body.as_bytes())
+                .try_send()?;
+            Some((response.status == 200).then_some(batch))
+        },
+        || {
+            std::thread::sleep(Duration::from_millis(1_500));
+            let killed = std::process::Command::new("kill")
+                .args(["-KILL", &a.pid().to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            std::thread::sleep(Duration::from_millis(200));
+        },
+    )
+    .into_iter()
+    .map(|answers| answers.into_iter().flatten().collect())
+    .collect();
     assert!(
         acknowledged.iter().all(|batches| !batches.is_empty()),
         "every writer had batches acknowledged before the kill"
@@ -94,6 +79,42 @@ fn killing_a_node_mid_write_loses_no_acknowledged_batch() {
     }
 }
 
+/// Runs `writers` threads, each calling `write(writer, batch)` for batch
+/// 0, 1, 2... and keeping what it answers, until `meanwhile` has returned
+/// or `write` answers `None`; answers what each writer kept, in order.
+fn while_writing<T: Send>(
+    writers: usize,
+    write: impl Fn(usize, usize) -> Option<T> + Sync,
+    meanwhile: impl FnOnce(),
+) -> Vec<Vec<T>> {
+    let (write, stop) = (&write, &AtomicBool::new(false));
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..writers)
+            .map(|writer| {
+                scope.spawn(move || {
+                    let mut kept = Vec::new();
+                    for batch in 0.. {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        match write(writer, batch) {
+                            Some(answer) => kept.push(answer),
+                            None => break,
+                        }
+                    }
+                    kept
+                })
+            })
+            .collect();
+        meanwhile();
+        stop.store(true, Ordering::Relaxed);
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    })
+}
+
 fn parse_line(line: &str) -> (usize, usize) {
     let mut words = line.split(' ');
     let writer = words.next().unwrap()[1..].parse().unwrap();
@@ -111,11 +132,6 @@ pub(crate) fn in_the_redis_pass() -> bool {
     redis_pass
 }
 
-/// A node of a deployment on `redis`, under `prefix`.
-fn node_on(redis: &RedisServer, prefix: &str) -> Server {
-    Server::start_with(&["--store", &redis.url(), "--store-prefix", prefix])
-}
-
 #[test]
 fn restarting_every_node_and_redis_loses_nothing_and_cursors_continue() {
     if !in_the_redis_pass() {
@@ -123,7 +139,7 @@ fn restarting_every_node_and_redis_loses_nothing_and_cursors_continue() {
     }
     let mut redis = RedisServer::start().unwrap();
     let prefix = unique_prefix();
-    let node = node_on(&redis, &prefix);
+    let node = node_on(&redis, &prefix, &[]);
     let id = node.create_session("durable");
     let lines: String = (1..=1_000).map(|line| format!("line {line}\n")).collect();
     assert_eq!(
@@ -140,7 +156,7 @@ fn restarting_every_node_and_redis_loses_nothing_and_cursors_continue() {
         .unwrap();
     assert!(killed.success());
     redis.restart().unwrap();
-    let node = node_on(&redis, &prefix);
+    let node = node_on(&redis, &prefix, &[]);
 
     let session = node.get(&format!("/sessions/{id}")).json();
     assert_eq!(session["appname"], "durable");
@@ -166,7 +182,7 @@ fn while_redis_is_away_requests_get_503_and_service_comes_back() {
     }
     let mut redis = RedisServer::start().unwrap();
     let prefix = unique_prefix();
-    let node = node_on(&redis, &prefix);
+    let node = node_on(&redis, &prefix, &[]);
     let id = node.create_session("outage");
     assert_eq!(
         node.post_text(&format!("/sessions/{id}/log"), "before\n")
@@ -209,7 +225,7 @@ fn while_redis_is_away_requests_get_503_and_service_comes_back() {
 
     // Its change subscription is back too: what another node does shows
     // in its list.
-    let other = node_on(&redis, &prefix);
+    let other = node_on(&redis, &prefix, &[]);
     let made_elsewhere = other.create_session("elsewhere");
     eventually(
         Duration::from_secs(5),
@@ -225,7 +241,7 @@ fn a_node_started_while_redis_is_down_serves_once_it_is_up() {
     }
     let mut redis = RedisServer::start().unwrap();
     redis.kill();
-    let node = node_on(&redis, &unique_prefix());
+    let node = node_on(&redis, &unique_prefix(), &[]);
     let health = node.get("/health").json();
     assert_eq!(health["store"]["ok"], false, "{health}");
     node.post_json("/sessions/", &json!({"appname": "early", "mode": "test"}))
@@ -329,14 +345,7 @@ fn with_store_replicas_an_append_is_answered_once_a_replica_has_it() {
     let master = RedisServer::start().unwrap();
     let mut replica = RedisServer::start_replica_of(&master).unwrap();
     let prefix = unique_prefix();
-    let node = Server::start_with(&[
-        "--store",
-        &master.url(),
-        "--store-prefix",
-        &prefix,
-        "--store-replicas",
-        "1",
-    ]);
+    let node = node_on(&master, &prefix, &["--store-replicas", "1"]);
     let id = node.create_session("replicated");
     let confirmed = node.post_text(&format!("/sessions/{id}/log"), "confirmed\n");
     assert_eq!(confirmed.status, 200, "{}", confirmed.text());
@@ -365,63 +374,41 @@ fn sixteen_writers_to_one_session_through_a_redis_outage() {
     const WRITERS: usize = 16;
     const BATCH: u64 = 5;
     let mut redis = RedisServer::start().unwrap();
-    let node = Server::start_with(&[
-        "--store",
-        &redis.url(),
-        "--store-prefix",
-        &unique_prefix(),
-        "--max-log-entries",
-        "1000000",
-    ]);
+    let node = node_on(&redis, &unique_prefix(), &["--max-log-entries", "1000000"]);
     let id = node.create_session("outage");
     let log = format!("/sessions/{id}/log");
-    let stop = AtomicBool::new(false);
 
     // Per writer: (batch, status, cursor) of every request.
-    let answers: Vec<Vec<(u64, u16, u64)>> = std::thread::scope(|scope| {
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|writer| {
-                let (node, log, stop) = (&node, &log, &stop);
-                scope.spawn(move || {
-                    let mut answers = Vec::new();
-                    for batch in 0.. {
-                        if stop.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let lines: String = (0..BATCH)
-                            .map(|k| format!("{writer} {batch} {k}\n"))
-                            .collect();
-                        let response = node.post_text(log, &lines);
-                        let cursor = match response.status {
-                            200 => response.json()["cursor"].as_u64().unwrap(),
-                            503 => 0,
-                            other => panic!("{other}: {}", response.text()),
-                        };
-                        answers.push((batch, response.status, cursor));
-                        if response.status == 503 {
-                            std::thread::sleep(Duration::from_millis(50));
-                        }
-                    }
-                    answers
-                })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(500));
-        redis.kill();
-        std::thread::sleep(Duration::from_millis(1_500));
-        redis.restart().unwrap();
-        eventually(
-            Duration::from_secs(15),
-            "appends to go through again",
-            || node.post_text(&log, "probe\n").status == 200,
-        );
-        std::thread::sleep(Duration::from_millis(1_000));
-        stop.store(true, Ordering::Relaxed);
-        writers
-            .into_iter()
-            .map(|writer| writer.join().unwrap())
-            .collect()
-    });
+    let answers: Vec<Vec<(usize, u16, u64)>> = while_writing(
+        WRITERS,
+        |writer, batch| {
+            let lines: String = (0..BATCH)
+                .map(|k| format!("{writer} {batch} {k}\n"))
+                .collect();
+            let response = node.post_text(&log, &lines);
+            let cursor = match response.status {
+                200 => response.json()["cursor"].as_u64().unwrap(),
+                503 => 0,
+                other => panic!("{other}: {}", response.text()),
+            };
+            if response.status == 503 {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Some((batch, response.status, cursor))
+        },
+        || {
+            std::thread::sleep(Duration::from_millis(500));
+            redis.kill();
+            std::thread::sleep(Duration::from_millis(1_500));
+            redis.restart().unwrap();
+            eventually(
+                Duration::from_secs(15),
+                "appends to go through again",
+                || node.post_text(&log, "probe\n").status == 200,
+            );
+            std::thread::sleep(Duration::from_millis(1_000));
+        },
+    );
 
     let statuses = |status: u16| {
         answers
