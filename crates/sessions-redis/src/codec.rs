@@ -173,17 +173,16 @@ impl EncodedBatch {
             layout: Vec::with_capacity(entries.len()),
             arguments: Vec::with_capacity(entries.len() + 2),
         };
-        let mut previous: Option<&NewEntry> = None;
+        // The timestamp (milliseconds) and level the script holds.
+        let mut previous: Option<(i64, Level)> = None;
         for entry in entries {
+            let milliseconds = entry.timestamp.as_millisecond();
             let mut flags = 0;
-            if previous.is_none_or(|previous| {
-                previous.timestamp.as_millisecond() != entry.timestamp.as_millisecond()
-            }) {
+            if previous.is_none_or(|(previous, _)| previous != milliseconds) {
                 flags |= TIMESTAMP_FOLLOWS;
-                let milliseconds = entry.timestamp.as_millisecond().to_string();
-                batch.arguments.push(milliseconds.into_bytes());
+                batch.arguments.push(milliseconds.to_string().into_bytes());
             }
-            if previous.is_none_or(|previous| previous.level != entry.level) {
+            if previous.is_none_or(|(_, previous)| previous != entry.level) {
                 flags |= LEVEL_FOLLOWS;
                 batch
                     .arguments
@@ -195,7 +194,7 @@ impl EncodedBatch {
                 batch.arguments.push(data.as_json().as_bytes().to_vec());
             }
             batch.layout.push(b'0' + flags);
-            previous = Some(entry);
+            previous = Some((milliseconds, entry.level));
         }
         batch
     }

@@ -51,11 +51,13 @@ impl AppendQueues {
     }
 
     fn join(&self, id: SessionId, batch: EncodedBatch) -> Result<EncodedBatch, Queued> {
+        // Weighed before taking the lock, which every append to any
+        // session goes through.
+        let bytes = batch.bytes();
         let mut queues = self.lock();
         match queues.get_mut(&id) {
             Some(queue) => {
                 let (answer, answered) = oneshot::channel();
-                let bytes = batch.bytes();
                 queue.push_back(Waiting {
                     batch,
                     bytes,
