@@ -6,6 +6,7 @@
 mod support;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
 use support::{Server, in_parallel};
@@ -262,4 +263,118 @@ fn thirty_two_writers_with_uneven_batches_under_tight_caps() {
         })
         .sum();
     assert!(text_bytes as u64 <= TIGHT_BYTES, "{text_bytes} bytes kept");
+}
+
+const EVICTING_CAP: u64 = 500;
+const EVICTING_LINES: u64 = 20_000;
+
+/// The entries of one read, checked to be contiguous and each the line its
+/// `seq` names (the only writer writes line `seq` as entry `seq`); the
+/// read's `cursor` is its last seq.
+fn contiguous_lines(read: &Value) -> Vec<u64> {
+    let entries = read["entries"].as_array().unwrap();
+    let seqs: Vec<u64> = entries
+        .iter()
+        .map(|entry| {
+            let seq = entry["seq"].as_u64().unwrap();
+            assert_eq!(entry["message"], format!("line {seq}"), "{read}");
+            seq
+        })
+        .collect();
+    for pair in seqs.windows(2) {
+        assert_eq!(pair[1], pair[0] + 1, "a read with a gap: {read}");
+    }
+    if let Some(last) = seqs.last() {
+        assert_eq!(read["cursor"], *last, "{read}");
+    }
+    seqs
+}
+
+/// Tails and cursor reads while one writer pushes the log through its cap
+/// forty times over: every read is one consistent cut of the log (its
+/// entries, `total`, `dropped` and `cursor` agree, whatever was evicted
+/// between them), a tail is the newest entries, and a cursor from past the
+/// end resets to the oldest.
+#[test]
+fn tails_and_cursor_reads_are_consistent_while_the_log_evicts() {
+    let cap = EVICTING_CAP.to_string();
+    let server = Server::start_with(&["--max-log-entries", &cap]);
+    let id = server.create_session("evicting");
+    let log = format!("/sessions/{id}/log");
+    let written = AtomicU64::new(0);
+
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for batch in 0..EVICTING_LINES / 100 {
+                let body: String = (1..=100)
+                    .map(|k| format!("line {}\n", batch * 100 + k))
+                    .collect();
+                assert_eq!(server.post_text(&log, &body).status, 200);
+                written.store((batch + 1) * 100, Ordering::Release);
+            }
+        });
+        let readers: Vec<_> = (0..4u64)
+            .map(|reader| {
+                let (server, log, written) = (&server, &log, &written);
+                scope.spawn(move || {
+                    // Each reader reads until the writer is done, and at
+                    // least fifty times.
+                    for reads in 1.. {
+                        let before = written.load(Ordering::Acquire);
+                        if before == EVICTING_LINES && reads > 50 {
+                            return;
+                        }
+                        match reads % 3 {
+                            0 => {
+                                let read = server.get(&format!("{log}?tail=50")).json();
+                                let seqs = contiguous_lines(&read);
+                                let total = read["total"].as_u64().unwrap();
+                                assert_eq!(seqs.len() as u64, total.min(50), "{read}");
+                                assert!(total <= EVICTING_CAP, "{read}");
+                                assert!(seqs.last().copied().unwrap_or(0) >= before, "{read}");
+                            }
+                            1 => {
+                                let cursor = before.saturating_sub(reader * 300);
+                                let read = server
+                                    .get(&format!("{log}?cursor={cursor}&limit=200"))
+                                    .json();
+                                assert_eq!(read["reset"], false, "{read}");
+                                let seqs = contiguous_lines(&read);
+                                let dropped = read["dropped"].as_u64().unwrap();
+                                if let Some(first) = seqs.first() {
+                                    assert_eq!(*first, cursor + dropped + 1, "{read}");
+                                }
+                                assert!(seqs.len() <= 200);
+                            }
+                            _ => {
+                                // Past the end: far past, or just past.
+                                let cursor = if reads % 2 == 0 {
+                                    u64::MAX / 2
+                                } else {
+                                    before + 1_000_000
+                                };
+                                let read = server
+                                    .get(&format!("{log}?cursor={cursor}&limit=10"))
+                                    .json();
+                                assert_eq!(read["reset"], true, "{read}");
+                                let seqs = contiguous_lines(&read);
+                                let total = read["total"].as_u64().unwrap();
+                                assert_eq!(seqs.len() as u64, total.min(10), "{read}");
+                                if let Some(oldest) = seqs.first() {
+                                    assert!(oldest + EVICTING_CAP > before, "{read}");
+                                }
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for reader in readers {
+            reader.join().unwrap();
+        }
+    });
+    let tail = server.get(&format!("{log}?tail=5")).json();
+    let expected: Vec<u64> = (EVICTING_LINES - 4..=EVICTING_LINES).collect();
+    assert_eq!(contiguous_lines(&tail), expected);
+    assert_eq!(tail["total"], EVICTING_CAP);
 }

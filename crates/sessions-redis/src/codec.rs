@@ -47,6 +47,14 @@ pub(crate) fn array(value: &Value) -> Result<&[Value], Malformed> {
     }
 }
 
+/// The values of an array, taken rather than copied.
+pub(crate) fn into_array(value: Value) -> Result<Vec<Value>, Malformed> {
+    match value {
+        Value::Array(values) => Ok(values),
+        other => Err(Malformed::new(format!("expected an array, got {other:?}"))),
+    }
+}
+
 /// A script's answer: its status word and what follows it.
 pub(crate) fn status(value: &Value) -> Result<(Cow<'_, str>, &[Value]), Malformed> {
     let values = array(value)?;

@@ -9,7 +9,8 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{
-    Cmd, FromRedisValue, IntoConnectionInfo, ProtocolVersion, RedisResult, ScriptInvocation,
+    Cmd, FromRedisValue, IntoConnectionInfo, Pipeline, ProtocolVersion, RedisResult,
+    ScriptInvocation,
 };
 use tokio::sync::OnceCell;
 
@@ -139,6 +140,22 @@ impl Connection {
             Connection::Single(manager) => command.query_async(&mut manager.clone()).await,
             Connection::Cluster { client, connected } => {
                 command
+                    .query_async(&mut cluster(client, connected).await?)
+                    .await
+            }
+        }
+    }
+
+    /// Sends `pipeline` to the Redis that holds its keys, which must all
+    /// be in one slot.
+    pub(crate) async fn query_pipeline<T: FromRedisValue>(
+        &self,
+        pipeline: &Pipeline,
+    ) -> RedisResult<T> {
+        match self {
+            Connection::Single(manager) => pipeline.query_async(&mut manager.clone()).await,
+            Connection::Cluster { client, connected } => {
+                pipeline
                     .query_async(&mut cluster(client, connected).await?)
                     .await
             }

@@ -160,6 +160,15 @@ impl Shared {
         self.answer(answer)
     }
 
+    /// Sends `pipeline` (a transaction, when atomic) in one round trip.
+    pub(crate) async fn query_pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipeline: &redis::Pipeline,
+    ) -> Result<T, RegistryError> {
+        let answer = self.connection.query_pipeline(pipeline).await;
+        self.answer(answer)
+    }
+
     async fn run(
         &self,
         script: &redis::Script,
