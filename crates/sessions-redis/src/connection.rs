@@ -4,13 +4,13 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use redis::aio::{AsyncPushSender, ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{AsyncPushSender, ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{
-    Cmd, FromRedisValue, IntoConnectionInfo, Pipeline, ProtocolVersion, RedisResult,
-    ScriptInvocation,
+    Cmd, FromRedisValue, IntoConnectionInfo, Pipeline, ProtocolVersion, RedisFuture, RedisResult,
+    ScriptInvocation, Value,
 };
 use tokio::sync::OnceCell;
 
@@ -135,15 +135,19 @@ impl Connection {
         }
     }
 
-    pub(crate) async fn query<T: FromRedisValue>(&self, command: &Cmd) -> RedisResult<T> {
+    /// The connection a request goes out on: the cluster's is made on
+    /// first use.
+    async fn link(&self) -> RedisResult<Link> {
         match self {
-            Connection::Single(manager) => command.query_async(&mut manager.clone()).await,
+            Connection::Single(manager) => Ok(Link::Single(manager.clone())),
             Connection::Cluster { client, connected } => {
-                command
-                    .query_async(&mut cluster(client, connected).await?)
-                    .await
+                Ok(Link::Cluster(cluster(client, connected).await?))
             }
         }
+    }
+
+    pub(crate) async fn query<T: FromRedisValue>(&self, command: &Cmd) -> RedisResult<T> {
+        command.query_async(&mut self.link().await?).await
     }
 
     /// Sends `pipeline` to the Redis that holds its keys, which must all
@@ -152,28 +156,14 @@ impl Connection {
         &self,
         pipeline: &Pipeline,
     ) -> RedisResult<T> {
-        match self {
-            Connection::Single(manager) => pipeline.query_async(&mut manager.clone()).await,
-            Connection::Cluster { client, connected } => {
-                pipeline
-                    .query_async(&mut cluster(client, connected).await?)
-                    .await
-            }
-        }
+        pipeline.query_async(&mut self.link().await?).await
     }
 
     pub(crate) async fn invoke<T: FromRedisValue>(
         &self,
         invocation: &ScriptInvocation<'_>,
     ) -> RedisResult<T> {
-        match self {
-            Connection::Single(manager) => invocation.invoke_async(&mut manager.clone()).await,
-            Connection::Cluster { client, connected } => {
-                invocation
-                    .invoke_async(&mut cluster(client, connected).await?)
-                    .await
-            }
-        }
+        invocation.invoke_async(&mut self.link().await?).await
     }
 
     /// Waits up to `timeout` until `replicas` replicas of the Redis that
@@ -225,6 +215,41 @@ impl Connection {
             Connection::Cluster { client, connected } => {
                 cluster(client, connected).await?.subscribe(channel).await
             }
+        }
+    }
+}
+
+/// One request's way to Redis, whichever kind: both kinds take the same
+/// commands, pipelines and scripts.
+enum Link {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Link {
+    fn req_packed_command<'a>(&'a mut self, command: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Link::Single(manager) => manager.req_packed_command(command),
+            Link::Cluster(cluster) => cluster.req_packed_command(command),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Link::Single(manager) => manager.req_packed_commands(pipeline, offset, count),
+            Link::Cluster(cluster) => cluster.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Link::Single(manager) => manager.get_db(),
+            Link::Cluster(cluster) => cluster.get_db(),
         }
     }
 }
