@@ -135,8 +135,8 @@ impl Connection {
         }
     }
 
-    /// The connection a request goes out on: the cluster's is made on
-    /// first use.
+    /// The connection a request goes out on, the only way to one: the
+    /// cluster's is made on first use.
     async fn link(&self) -> RedisResult<Link> {
         match self {
             Connection::Single(manager) => Ok(Link::Single(manager.clone())),
@@ -179,18 +179,15 @@ impl Connection {
         wait.arg("WAIT")
             .arg(replicas)
             .arg(timeout.as_millis() as u64);
-        match self {
-            Connection::Single(manager) => wait.query_async(&mut manager.clone()).await,
-            Connection::Cluster { client, connected } => {
+        match self.link().await? {
+            Link::Single(mut manager) => wait.query_async(&mut manager).await,
+            Link::Cluster(mut cluster) => {
                 // To the master of the key's slot, not to every master as
                 // the cluster client would send a bare WAIT.
                 let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
                     Route::with_key(key, SlotAddr::Master),
                 ));
-                let answer = cluster(client, connected)
-                    .await?
-                    .route_command(wait, routing)
-                    .await?;
+                let answer = cluster.route_command(wait, routing).await?;
                 Ok(u64::from_redis_value(answer)?)
             }
         }
@@ -210,11 +207,9 @@ impl Connection {
 
     /// Subscribes to `channel`; the messages go to the push sender.
     pub(crate) async fn subscribe(&self, channel: &str) -> RedisResult<()> {
-        match self {
-            Connection::Single(manager) => manager.clone().subscribe(channel).await,
-            Connection::Cluster { client, connected } => {
-                cluster(client, connected).await?.subscribe(channel).await
-            }
+        match self.link().await? {
+            Link::Single(mut manager) => manager.subscribe(channel).await,
+            Link::Cluster(mut cluster) => cluster.subscribe(channel).await,
         }
     }
 }
