@@ -13,6 +13,7 @@
 //! `redis-store` starts a Redis), and `soak` (for `--minutes`, default 1).
 
 mod http;
+mod machine;
 mod memory;
 mod otlp;
 mod redis_store;
@@ -44,6 +45,7 @@ const DEFAULT_CASES: [&str; 9] = [
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use serde_json::json;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -68,6 +70,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut report = report::Report::default();
     for case in &cases {
+        let before = machine::CpuTimes::now();
         match case.as_str() {
             "session-read" => throughput::session_read(&server, &mut report)?,
             "single-append" => throughput::single_append(&server, &mut report)?,
@@ -80,6 +83,17 @@ fn main() -> anyhow::Result<()> {
             "redis-store" => redis_store::run(&server, &mut report)?,
             "soak" => soak::run(&server, minutes, &mut report)?,
             other => bail!("unknown case `{other}`"),
+        }
+        if let Some((stolen, idle)) = before
+            .zip(machine::CpuTimes::now())
+            .and_then(|(before, after)| after.since(&before))
+        {
+            report.add(
+                case,
+                "CPU stolen by the host / idle",
+                json!({"stolen_percent": stolen, "idle_percent": idle}),
+                format!("{stolen:.0} % / {idle:.0} %"),
+            );
         }
     }
     report.print();
