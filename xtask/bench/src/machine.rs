@@ -42,7 +42,11 @@ fn parse(line: &str) -> Option<CpuTimes> {
     if fields.next()? != "cpu" {
         return None;
     }
-    let ticks: Vec<u64> = fields.take(8).map(str::parse).collect::<Result<_, _>>().ok()?;
+    let ticks: Vec<u64> = fields
+        .take(8)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
     let [_, _, _, idle, iowait, _, _, steal] = ticks[..] else {
         return None;
     };
