@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::server::start_server;
-use crate::{install, project_root, run};
+use crate::server::{build_debug_server, start_server};
+use crate::{install, project_root};
 
 /// The schemathesis this project is checked with.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
@@ -22,9 +22,8 @@ pub(crate) fn conformance(max_examples: u32) -> Result<(), String> {
 /// Redis pass names its store).
 pub(crate) fn conformance_on(max_examples: u32, server_args: &[&str]) -> Result<(), String> {
     let venv = ensure_schemathesis()?;
-    run::cargo(&["build", "--locked", "--package", "zenserver"])?;
+    let binary = build_debug_server()?;
     let root = project_root();
-    let binary = root.join("target/debug/zenserver");
     // Long polls stay short so generated `wait` values do not stall the run.
     let mut args = vec!["--max-wait", "1"];
     args.extend_from_slice(server_args);

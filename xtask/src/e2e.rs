@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
+use crate::server::build_debug_server;
 use crate::{install, project_root, run};
 
 /// The oldest Node.js the tests (and playwright-core) run on.
@@ -61,11 +62,7 @@ fn run_files(names: &[String], store: Option<&str>) -> Result<(), String> {
             .current_dir(&dir);
         run::status(npm, "npm ci --no-audit --no-fund (in xtask/e2e/)")?;
     }
-    run::cargo(&["build", "--locked", "--package", "zenserver"])?;
-
-    let server = root
-        .join("target/debug")
-        .join(format!("zenserver{}", std::env::consts::EXE_SUFFIX));
+    let server = build_debug_server()?;
     let mut node = Command::new("node");
     node.args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
         .args(&files)

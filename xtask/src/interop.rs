@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime};
 
-use crate::server::start_server;
-use crate::{install, project_root, run};
+use crate::server::{build_debug_server, start_server};
+use crate::{install, project_root};
 
 /// The token the server is started with, and the SDKs send.
 const TOKEN: &str = "interop-token";
@@ -32,10 +32,7 @@ pub(crate) fn interop() -> Result<(), String> {
     let root = project_root();
     let python = ensure_python_packages(&root)?;
     ensure_node_packages(&root)?;
-    run::cargo(&["build", "--locked", "--package", "zenserver"])?;
-    let binary = root
-        .join("target/debug")
-        .join(format!("zenserver{}", std::env::consts::EXE_SUFFIX));
+    let binary = build_debug_server()?;
     let server = start_server(&binary, &["--token", TOKEN])?;
     let url = format!("http://{}", server.address());
 

@@ -28,14 +28,14 @@ pub(crate) fn redis_pass() -> Result<(), String> {
             "run",
             "--locked",
             "--no-fail-fast",
-            "--package",
-            "zenserver",
-            // `zen` and the client library too: `zen run -- seq 1000000`
-            // stores every line on Redis as on the memory store.
-            "--package",
-            "zen",
-            "--package",
-            "sessions-client",
+            // The whole workspace is built as the memory pass built it, so
+            // nothing compiles again; only these packages' tests run:
+            // the server's, and `zen`'s and the client library's, since
+            // `zen run -- seq 1000000` stores every line on Redis as on
+            // the memory store.
+            "--workspace",
+            "--filterset",
+            "package(zenserver) | package(zen) | package(sessions-client)",
         ],
         &[
             ("ZEN_TEST_STORE", redis.url().as_str()),
