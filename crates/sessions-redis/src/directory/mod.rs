@@ -6,15 +6,21 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use event_listener::Event;
 use jiff::Timestamp;
 use sessions_core::{Session, SessionId, StatusFilter, Wakeup};
 
+mod log_waiters;
+mod sessions;
+
+use self::log_waiters::LogWaiters;
+use self::sessions::Sessions;
+
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
-    sessions: RwLock<HashMap<SessionId, Session>>,
+    sessions: RwLock<Sessions>,
     /// When each session was last put, changed or removed here, counted in
     /// `edits`: a load that began before then must not undo it. Entries
     /// older than the last load are dropped by it.
@@ -22,9 +28,7 @@ pub(crate) struct Directory {
     edits: AtomicU64,
     version: AtomicU64,
     changed: Event,
-    /// Long polls waiting on a session's log, by session; dropped with the
-    /// last waiter.
-    log_events: Mutex<HashMap<SessionId, Weak<Event>>>,
+    log_waiters: LogWaiters,
 }
 
 /// What an append message says about a log.
@@ -45,7 +49,7 @@ impl Directory {
         let previous = {
             let mut sessions = self.write();
             self.edit(id);
-            sessions.insert(id, session.clone())
+            sessions.insert(session.clone())
         };
         if previous.as_ref() != Some(&session) {
             self.note_change();
@@ -59,7 +63,7 @@ impl Directory {
         let removed = {
             let mut sessions = self.write();
             self.edit(id);
-            sessions.remove(&id).is_some()
+            sessions.remove(id).is_some()
         };
         if removed {
             self.note_change();
@@ -97,8 +101,8 @@ impl Directory {
                 .map(|(id, _)| *id)
                 .collect();
             moved.extend(loaded.keys().filter(|id| !current.contains_key(id)));
-            let changed = *current != loaded;
-            std::mem::swap(&mut *current, &mut loaded);
+            let changed = **current != loaded;
+            *current = Sessions::new(loaded);
             edited.retain(|_, at| *at >= began);
             (changed, moved)
         };
@@ -115,22 +119,23 @@ impl Directory {
     pub(crate) fn log_appended(&self, id: SessionId, state: LogState) {
         let changed = {
             let mut sessions = self.write();
-            match sessions.get_mut(&id) {
+            let changed = sessions.change(id, |session| {
                 // Appends move `next` on, evictions `first`.
-                Some(session)
-                    if (state.next, state.first)
-                        > (session.log.cursor + 1, session.log.dropped + 1) =>
-                {
+                let newer =
+                    (state.next, state.first) > (session.log.cursor + 1, session.log.dropped + 1);
+                if newer {
                     session.log.entries = (state.next - state.first) as usize;
                     session.log.cursor = state.next - 1;
                     session.log.dropped = state.first - 1;
                     session.log.bytes = state.bytes;
                     session.updated = session.updated.max(state.updated);
-                    self.edit(id);
-                    true
                 }
-                _ => false,
+                newer
+            });
+            if changed == Some(true) {
+                self.edit(id);
             }
+            changed == Some(true)
         };
         if changed {
             self.note_change();
@@ -162,9 +167,11 @@ impl Directory {
     /// Active and ended sessions, and bytes all logs retain.
     pub(crate) fn counts(&self) -> (usize, usize, usize) {
         let sessions = self.read();
-        let ended = sessions.values().filter(|s| s.ended.is_some()).count();
-        let bytes = sessions.values().map(|s| s.log.bytes).sum();
-        (sessions.len() - ended, ended, bytes)
+        (
+            sessions.len() - sessions.ended(),
+            sessions.ended(),
+            sessions.log_bytes(),
+        )
     }
 
     /// The ended session that ended longest ago.
@@ -207,43 +214,18 @@ impl Directory {
     /// Wakes every change waiter, for shutdown.
     pub(crate) fn wake_all(&self) {
         self.changed.notify(usize::MAX);
-        let waiting: Vec<SessionId> = self.lock_events().keys().copied().collect();
-        for id in waiting {
-            self.wake_log_waiters(id);
-        }
+        self.log_waiters.wake_all();
     }
 
     /// A wake-up for the next change of `id`'s log; listening starts now,
     /// so a change between this call and the look that follows it still
     /// wakes it.
     pub(crate) fn listen_to_log(&self, id: SessionId) -> Wakeup {
-        let event = {
-            let mut events = self.lock_events();
-            match events.get(&id).and_then(Weak::upgrade) {
-                Some(event) => event,
-                None => {
-                    if events.len() >= 1024 {
-                        events.retain(|_, event| event.strong_count() > 0);
-                    }
-                    let event = Arc::new(Event::new());
-                    events.insert(id, Arc::downgrade(&event));
-                    event
-                }
-            }
-        };
-        let listener = event.listen();
-        Box::pin(async move {
-            // The event lives as long as someone listens to it.
-            let _event = event;
-            listener.await;
-        })
+        self.log_waiters.listen(id)
     }
 
     pub(crate) fn wake_log_waiters(&self, id: SessionId) {
-        let event = self.lock_events().get(&id).and_then(Weak::upgrade);
-        if let Some(event) = event {
-            event.notify(usize::MAX);
-        }
+        self.log_waiters.wake(id);
     }
 
     /// Records that `id` was edited here; called with the sessions locked,
@@ -262,19 +244,13 @@ impl Directory {
         self.changed.notify(usize::MAX);
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<SessionId, Session>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Sessions> {
         self.sessions.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<SessionId, Session>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Sessions> {
         self.sessions
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn lock_events(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Weak<Event>>> {
-        self.log_events
-            .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -343,6 +319,53 @@ mod tests {
         directory.replace(vec![session(kept, 1)], directory.begin_load());
         assert!(futures_util::FutureExt::now_or_never(wakeup).is_some());
         assert_eq!(directory.list(StatusFilter::All).len(), 1);
+    }
+
+    #[test]
+    fn the_counts_follow_every_change() {
+        let directory = Directory::default();
+        let recount = |directory: &Directory| {
+            let sessions = directory.list(StatusFilter::All);
+            let ended = sessions.iter().filter(|s| s.ended.is_some()).count();
+            let bytes = sessions.iter().map(|s| s.log.bytes).sum::<usize>();
+            (sessions.len() - ended, ended, bytes)
+        };
+        let with_bytes = |id, bytes| {
+            let mut session = session(id, 1);
+            session.log.bytes = bytes;
+            session
+        };
+        let at = Timestamp::from_millisecond(1_764_000_000_000).unwrap();
+        directory.put(with_bytes(id(1), 100));
+        directory.put(with_bytes(id(2), 50));
+        assert_eq!(directory.counts(), (2, 0, 150));
+        // Put again, larger and ended.
+        let mut ended = with_bytes(id(2), 70);
+        ended.ended = Some(at);
+        directory.put(ended);
+        assert_eq!(directory.counts(), (1, 1, 170));
+        let state = |next, bytes| LogState {
+            first: 1,
+            next,
+            bytes,
+            updated: at,
+        };
+        directory.log_appended(id(1), state(5, 300));
+        assert_eq!(directory.counts(), (1, 1, 370));
+        // An older message changes nothing, nor one for an unknown session.
+        directory.log_appended(id(1), state(3, 200));
+        directory.log_appended(id(9), state(3, 200));
+        assert_eq!(directory.counts(), (1, 1, 370));
+        assert_eq!(directory.counts(), recount(&directory));
+        directory.remove(id(1));
+        directory.remove(id(1));
+        assert_eq!(directory.counts(), (0, 1, 70));
+        directory.replace(
+            vec![with_bytes(id(3), 5), with_bytes(id(4), 6)],
+            directory.begin_load(),
+        );
+        assert_eq!(directory.counts(), (2, 0, 11));
+        assert_eq!(directory.counts(), recount(&directory));
     }
 
     fn id(n: u8) -> SessionId {
