@@ -1,7 +1,8 @@
 //! The Redis store, against Redis itself on the same local server: appends
 //! through a node vs bare `XADD`, cursor reads, Redis memory per retained
 //! entry vs a bare `XADD` of the same fields, the long-poll wake-up across
-//! two nodes, and two nodes vs one. On a two-core machine, Redis, the nodes
+//! two nodes, appends among many sessions vs among few, and two nodes vs
+//! one. On a two-core machine, Redis, the nodes
 //! and the load generator share the cores, so two nodes show the cost of
 //! the second, not scaling.
 
@@ -18,6 +19,11 @@ use crate::rounds::alternate;
 use crate::server::Server;
 use crate::throughput::{self, MESSAGE, WORKERS, session};
 use crate::wrk;
+
+/// Sessions the appends are spread over, and how many a directory holds
+/// when it is large.
+const SPREAD_SESSIONS: usize = 64;
+const LARGE_DIRECTORY: usize = 9_000;
 
 /// Sessions and entries each for the memory measurement.
 const MEMORY_SESSIONS: usize = 10;
@@ -43,6 +49,7 @@ pub(crate) fn run(binary: &Path, report: &mut Report) -> anyhow::Result<()> {
     appends(binary, &redis, report)?;
     reads_across_nodes(binary, &redis, report)?;
     memory(binary, &redis, report)?;
+    large_directory(binary, &redis, report)?;
     two_nodes(binary, &redis, report)
 }
 
@@ -198,6 +205,50 @@ fn used_memory(redis: &Process) -> anyhow::Result<f64> {
         .trim()
         .parse()
         .context("used_memory is not a number")
+}
+
+/// Single-entry appends spread over 64 sessions (wrk, 64 connections),
+/// on a node that knows 9,000 sessions vs one that knows only those 64:
+/// what an append costs must not grow with the sessions a node knows (it
+/// did, when each append counted them all for the log budget).
+fn large_directory(binary: &Path, redis: &Process, report: &mut Report) -> anyhow::Result<()> {
+    eprintln!(
+        "redis store: appends over {SPREAD_SESSIONS} sessions, among {LARGE_DIRECTORY} vs alone"
+    );
+    let scratch = Scratch::new("redis-directory")?;
+    let large = node(binary, redis, "bench-directory-large", &[])?;
+    let small = node(binary, redis, "bench-directory-small", &[])?;
+    let log_paths = |port: u16| -> anyhow::Result<Vec<String>> {
+        (0..SPREAD_SESSIONS)
+            .map(|_| Ok(format!("/sessions/{}/log", session(port)?)))
+            .collect()
+    };
+    let (large_paths, small_paths) = (log_paths(large.port)?, log_paths(small.port)?);
+    for _ in SPREAD_SESSIONS..LARGE_DIRECTORY {
+        session(large.port)?;
+    }
+    let body = json!({"message": MESSAGE}).to_string();
+    let script = |name: &str, paths: &[String]| {
+        wrk::post_rotating_script(&scratch.0, name, paths, "application/json", &body)
+    };
+    let (large_script, small_script) = (
+        script("large", &large_paths)?,
+        script("small", &small_paths)?,
+    );
+    let base = |port: u16| format!("http://127.0.0.1:{port}/");
+    let duration = Duration::from_secs(8);
+    let (among_many, alone) = alternate(
+        || Ok(wrk::run(&base(large.port), 64, duration, Some(&large_script))?.requests_per_second),
+        || Ok(wrk::run(&base(small.port), 64, duration, Some(&small_script))?.requests_per_second),
+    )?;
+    report.compare(
+        "redis store: appends over 64 of 9,000 sessions",
+        "entries/s",
+        among_many,
+        "over 64 of 64",
+        alone,
+    );
+    Ok(())
 }
 
 /// Single-entry appends with 64 connections on one node, then 32 on each

@@ -80,18 +80,58 @@ pub(crate) fn post_script(
     body: &str,
 ) -> anyhow::Result<std::path::PathBuf> {
     let path = dir.join(format!("{name}.lua"));
-    let escaped: String = body
-        .chars()
-        .flat_map(|c| match c {
-            '\\' => "\\\\".chars().collect::<Vec<_>>(),
-            '"' => "\\\"".chars().collect(),
-            '\n' => "\\n".chars().collect(),
-            c => vec![c],
-        })
-        .collect();
     let script = format!(
-        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"{content_type}\"\nwrk.body = \"{escaped}\"\n"
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"{content_type}\"\nwrk.body = {}\n",
+        lua_string(body)
     );
     std::fs::write(&path, script)?;
     Ok(path)
+}
+
+/// A Lua script that POSTs `body` with `content_type` to each of `paths`
+/// in turn.
+pub(crate) fn post_rotating_script(
+    dir: &Path,
+    name: &str,
+    paths: &[String],
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join(format!("{name}.lua"));
+    let paths: Vec<String> = paths.iter().map(|path| lua_string(path)).collect();
+    let script = format!(
+        "local paths = {{{}}}\nlocal headers = {{[\"Content-Type\"] = \"{content_type}\"}}\n\
+         local body = {}\nlocal n = 0\nrequest = function()\n  n = n % #paths + 1\n  \
+         return wrk.format(\"POST\", paths[n], headers, body)\nend\n",
+        paths.join(", "),
+        lua_string(body)
+    );
+    std::fs::write(&path, script)?;
+    Ok(path)
+}
+
+/// `text` as a Lua string literal.
+fn lua_string(text: &str) -> String {
+    let mut literal = String::with_capacity(text.len() + 2);
+    literal.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => literal.push_str("\\\\"),
+            '"' => literal.push_str("\\\""),
+            '\n' => literal.push_str("\\n"),
+            c => literal.push(c),
+        }
+    }
+    literal.push('"');
+    literal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lua_string_keeps_quotes_backslashes_and_newlines() {
+        assert_eq!(lua_string("a\"b\\c\nd"), r#""a\"b\\c\nd""#);
+    }
 }
