@@ -40,6 +40,18 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// What the logs are brought back down to once they go over
+    /// [`Limits::max_log_memory`]: 1/64 below it. Finding what gives way
+    /// walks every session, so a node whose logs fill the budget (a long
+    /// run, or a flood) would walk them all on every append if it only went
+    /// back to the line itself; with the margin it walks them once per
+    /// 1/64 of the budget appended (16 MiB of the default 1 GiB).
+    pub fn log_memory_target(&self) -> usize {
+        self.max_log_memory - self.max_log_memory / 64
+    }
+}
+
 /// How deep `metadata` and entry `data` may nest arrays and objects, the
 /// object itself being level 1.
 ///

@@ -31,9 +31,10 @@ impl SessionRegistry {
         self.account_log_memory(before, state.log.retained_bytes());
     }
 
-    /// Brings all logs back within [`crate::Limits::max_log_memory`]: first by
-    /// forgetting ended sessions, the one that ended longest ago first, then by
-    /// evicting the oldest entries of the largest active log, repeatedly.
+    /// Brings all logs back within [`crate::Limits::max_log_memory`], down to
+    /// [`crate::Limits::log_memory_target`]: first by forgetting ended
+    /// sessions, the one that ended longest ago first, then by evicting the
+    /// oldest entries of the largest active log, repeatedly.
     ///
     /// One thread does this at a time; others that cross the budget meanwhile
     /// leave it to that one instead of queueing up.
@@ -41,19 +42,19 @@ impl SessionRegistry {
         let Ok(_rebalancing) = self.rebalancing.try_lock() else {
             return;
         };
-        let budget = self.limits.max_log_memory;
-        while self.log_memory() > budget {
+        let target = self.limits.log_memory_target();
+        while self.log_memory() > target {
             let mut directory = self.write_directory();
             if !self.forget_oldest_ended(&mut directory) {
                 break;
             }
         }
-        while self.log_memory() > budget {
+        while self.log_memory() > target {
             let Some(largest) = self.largest_active_log() else {
                 break;
             };
             let mut state = largest.lock();
-            let excess = self.log_memory().saturating_sub(budget);
+            let excess = self.log_memory().saturating_sub(target);
             let before = state.log.retained_bytes();
             let dropped_before = state.log.summary().dropped;
             let freed = state.log.evict_bytes(excess);

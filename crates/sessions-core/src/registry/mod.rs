@@ -29,7 +29,8 @@ pub use self::waiter::Waiter;
 ///
 /// Memory: besides the per-log budgets, all logs together stay within
 /// [`Limits::max_log_memory`]. Above it the oldest ended sessions are
-/// forgotten first, then the largest active logs evict their oldest entries.
+/// forgotten first, then the largest active logs evict their oldest entries,
+/// until they are 1/64 below it ([`Limits::log_memory_target`]).
 #[derive(Debug)]
 pub struct SessionRegistry {
     limits: Limits,

@@ -317,22 +317,54 @@ fn the_shared_budget_forgets_ended_sessions_then_trims_the_largest_log() {
     assert_eq!(registry.get(ended), Err(RegistryError::NotFound(ended)));
     assert_eq!(registry.log_memory(), 7 * entry);
 
+    // Each time over, the largest log goes back below the line, to
+    // `log_memory_target` (a fraction of an entry under it here): the
+    // whole entries that takes.
     registry.append(large, &ten).unwrap();
     registry.append(large, &ten).unwrap();
-    assert!(registry.log_memory() <= 10 * entry);
+    assert!(registry.log_memory() <= limits.log_memory_target());
     assert_eq!(
         registry.get(small).unwrap().log.entries,
         2,
         "small log untouched"
     );
     let large_log = registry.get(large).unwrap().log;
-    assert_eq!(large_log.entries, 8);
-    assert_eq!(large_log.dropped, 13 - 8);
+    assert_eq!(large_log.entries, 7);
+    assert_eq!(large_log.dropped, 13 - 7);
     assert_eq!(
         entry_totals(&registry),
-        (4 + 2 + 4 + 1 + 4 + 4, 13 - 8),
+        (4 + 2 + 4 + 1 + 4 + 4, 13 - 7),
         "evictions by the budget are counted; a forgotten session's entries are not"
     );
+}
+
+#[test]
+fn over_the_budget_the_logs_go_back_below_its_line_so_the_next_appends_evict_nothing() {
+    let limits = Limits {
+        log: RingLimits::new(100_000, 1 << 30),
+        max_log_memory: 64 << 10,
+        ..Limits::default()
+    };
+    let margin = limits.max_log_memory - limits.log_memory_target();
+    assert_eq!(margin, 1 << 10);
+    let registry = SessionRegistry::new(limits);
+    let id = registry.create(new_session("flood")).unwrap().id;
+    let line = line(&"x".repeat(100));
+    while entry_totals(&registry).1 == 0 {
+        registry.append(id, std::slice::from_ref(&line)).unwrap();
+    }
+    assert!(
+        registry.log_memory() <= limits.log_memory_target(),
+        "the append that went over took the logs below the line by the margin"
+    );
+    // Finding what gives way walks every session; with the margin that
+    // happens once per this many appends, not on each.
+    let evicted = entry_totals(&registry).1;
+    for _ in 0..margin / LogRing::max_entry_cost(100, 0) {
+        registry.append(id, std::slice::from_ref(&line)).unwrap();
+    }
+    assert_eq!(entry_totals(&registry).1, evicted, "no append evicted");
+    assert!(registry.log_memory() <= limits.max_log_memory);
 }
 
 #[test]

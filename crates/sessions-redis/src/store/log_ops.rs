@@ -119,9 +119,10 @@ impl Shared {
         Ok(())
     }
 
-    /// Brings all logs together back within `max_log_memory`, as the
-    /// memory store does: the ended sessions that ended longest ago are
-    /// forgotten first, then the largest logs give up their oldest entries.
+    /// Brings all logs together back within `max_log_memory`, down to
+    /// `log_memory_target` as the memory store does: the ended sessions
+    /// that ended longest ago are forgotten first, then the largest logs
+    /// give up their oldest entries.
     /// The total is this node's view (every node's appends reach it as
     /// messages), so nodes over the budget at once may both evict: the
     /// budget holds, with at worst a little more evicted than needed.
@@ -129,13 +130,13 @@ impl Shared {
         if self.rebalancing.swap(true, Ordering::AcqRel) {
             return;
         }
-        let budget = self.limits.max_log_memory;
+        let target = self.limits.log_memory_target();
         let id_channel = self.keys.channel();
         let overhead = ENTRY_OVERHEAD_BYTES.to_string();
         // Bounded, so a view that never catches up cannot keep it busy.
         for _ in 0..10_000 {
             let total = self.directory.counts().2;
-            if total <= budget {
+            if total <= target {
                 break;
             }
             if let Some(ended) = self.directory.oldest_ended() {
@@ -146,7 +147,7 @@ impl Shared {
                 break;
             };
             let id_text = largest.to_string();
-            let excess = (total - budget).to_string();
+            let excess = (total - target).to_string();
             let answer = self
                 .run(
                     &self.scripts.evict,
