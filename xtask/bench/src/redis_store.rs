@@ -17,13 +17,11 @@ use crate::reference::{Process, Scratch, redis, redis_benchmark, redis_cli};
 use crate::report::Report;
 use crate::rounds::alternate;
 use crate::server::Server;
-use crate::throughput::{self, MESSAGE, WORKERS, session};
+use crate::throughput::{
+    self, MANY_SESSIONS, MESSAGE, SPREAD_SESSIONS, WORKERS, session, spread_appends,
+    spread_appends_script,
+};
 use crate::wrk;
-
-/// Sessions the appends are spread over, and how many a directory holds
-/// when it is large.
-const SPREAD_SESSIONS: usize = 64;
-const LARGE_DIRECTORY: usize = 9_000;
 
 /// Sessions and entries each for the memory measurement.
 const MEMORY_SESSIONS: usize = 10;
@@ -213,33 +211,16 @@ fn used_memory(redis: &Process) -> anyhow::Result<f64> {
 /// did, when each append counted them all for the log budget).
 fn large_directory(binary: &Path, redis: &Process, report: &mut Report) -> anyhow::Result<()> {
     eprintln!(
-        "redis store: appends over {SPREAD_SESSIONS} sessions, among {LARGE_DIRECTORY} vs alone"
+        "redis store: appends over {SPREAD_SESSIONS} sessions, among {MANY_SESSIONS} vs alone"
     );
     let scratch = Scratch::new("redis-directory")?;
     let large = node(binary, redis, "bench-directory-large", &[])?;
     let small = node(binary, redis, "bench-directory-small", &[])?;
-    let log_paths = |port: u16| -> anyhow::Result<Vec<String>> {
-        (0..SPREAD_SESSIONS)
-            .map(|_| Ok(format!("/sessions/{}/log", session(port)?)))
-            .collect()
-    };
-    let (large_paths, small_paths) = (log_paths(large.port)?, log_paths(small.port)?);
-    for _ in SPREAD_SESSIONS..LARGE_DIRECTORY {
-        session(large.port)?;
-    }
-    let body = json!({"message": MESSAGE}).to_string();
-    let script = |name: &str, paths: &[String]| {
-        wrk::post_rotating_script(&scratch.0, name, paths, "application/json", &body)
-    };
-    let (large_script, small_script) = (
-        script("large", &large_paths)?,
-        script("small", &small_paths)?,
-    );
-    let base = |port: u16| format!("http://127.0.0.1:{port}/");
-    let duration = Duration::from_secs(8);
+    let large_script = spread_appends_script(&scratch.0, "large", large.port, MANY_SESSIONS)?;
+    let small_script = spread_appends_script(&scratch.0, "small", small.port, SPREAD_SESSIONS)?;
     let (among_many, alone) = alternate(
-        || Ok(wrk::run(&base(large.port), 64, duration, Some(&large_script))?.requests_per_second),
-        || Ok(wrk::run(&base(small.port), 64, duration, Some(&small_script))?.requests_per_second),
+        || spread_appends(large.port, &large_script),
+        || spread_appends(small.port, &small_script),
     )?;
     report.compare(
         "redis store: appends over 64 of 9,000 sessions",

@@ -19,6 +19,38 @@ use crate::wrk;
 pub(crate) const MESSAGE: &str = "build step 42 of 97: compiled Engine/Source/Core.cpp in 12ms";
 pub(crate) const WORKERS: &str = "2";
 
+/// Sessions that spread appends go over, and how many a node knows when
+/// it knows many.
+pub(crate) const SPREAD_SESSIONS: usize = 64;
+pub(crate) const MANY_SESSIONS: usize = 9_000;
+
+/// Creates `count` sessions on the node at `port` (at least
+/// [`SPREAD_SESSIONS`]), and writes a wrk script that spreads single
+/// appends over the first [`SPREAD_SESSIONS`] of them; the others are
+/// there to be known.
+pub(crate) fn spread_appends_script(
+    scratch: &Path,
+    name: &str,
+    port: u16,
+    count: usize,
+) -> anyhow::Result<std::path::PathBuf> {
+    let paths = (0..SPREAD_SESSIONS)
+        .map(|_| Ok(format!("/sessions/{}/log", session(port)?)))
+        .collect::<anyhow::Result<Vec<String>>>()?;
+    for _ in SPREAD_SESSIONS..count {
+        session(port)?;
+    }
+    let body = json!({"message": MESSAGE}).to_string();
+    wrk::post_rotating_script(scratch, name, &paths, "application/json", &body)
+}
+
+/// Single appends a second from 64 connections running `script` (see
+/// [`spread_appends_script`]) against the node at `port` for 8 s.
+pub(crate) fn spread_appends(port: u16, script: &Path) -> anyhow::Result<f64> {
+    let url = format!("http://127.0.0.1:{port}/");
+    Ok(wrk::run(&url, 64, Duration::from_secs(8), Some(script))?.requests_per_second)
+}
+
 /// A session like an editor's, with a job and metadata; its id.
 pub(crate) fn session(port: u16) -> anyhow::Result<String> {
     let body = json!({"appname": "UnrealEditor", "mode": "interactive", "jobid": "job-4711",
@@ -80,6 +112,36 @@ pub(crate) fn single_append(binary: &Path, report: &mut Report) -> anyhow::Resul
         ours,
         "Redis XADD",
         theirs,
+    );
+    drop(zen);
+    full_budget(binary, &scratch.0, report)
+}
+
+/// Single appends spread over 64 of 9,000 sessions on a node whose log
+/// budget they keep full vs one whose budget they never reach: a full
+/// budget must not make every append look at every session (it did, when
+/// the logs were only trimmed back to the line).
+fn full_budget(binary: &Path, scratch: &Path, report: &mut Report) -> anyhow::Result<()> {
+    eprintln!(
+        "single-entry append over {SPREAD_SESSIONS} of {MANY_SESSIONS} sessions, log budget full vs not"
+    );
+    let full = Server::start(
+        binary,
+        &["--workers", WORKERS, "--max-log-memory", "512KiB"],
+    )?;
+    let roomy = Server::start(binary, &["--workers", WORKERS])?;
+    let full_script = spread_appends_script(scratch, "full", full.port, MANY_SESSIONS)?;
+    let roomy_script = spread_appends_script(scratch, "roomy", roomy.port, MANY_SESSIONS)?;
+    let (with_full, with_room) = alternate(
+        || spread_appends(full.port, &full_script),
+        || spread_appends(roomy.port, &roomy_script),
+    )?;
+    report.compare(
+        "single-entry append, 9,000 sessions, log budget full",
+        "entries/s",
+        with_full,
+        "budget not reached",
+        with_room,
     );
     Ok(())
 }
