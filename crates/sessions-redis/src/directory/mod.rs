@@ -131,11 +131,11 @@ impl Directory {
                     session.updated = session.updated.max(state.updated);
                 }
                 newer
-            });
-            if changed == Some(true) {
+            }) == Some(true);
+            if changed {
                 self.edit(id);
             }
-            changed == Some(true)
+            changed
         };
         if changed {
             self.note_change();
