@@ -86,7 +86,11 @@ pub(crate) async fn follow_changes(shared: Arc<Shared>, mut pushes: UnboundedRec
         match push.kind {
             PushKind::Message => {
                 if let Some(Ok(message)) = push.data.get(1).map(codec::text) {
-                    apply(&shared, &message);
+                    // An append step that moved several logs says so in
+                    // one message, a line each.
+                    for line in message.lines() {
+                        apply(&shared, line);
+                    }
                 }
             }
             PushKind::Disconnection => {

@@ -1,7 +1,8 @@
 //! The server-side steps, as Lua scripts: each runs atomically in Redis and
-//! touches only the keys of one session, which share a hash tag and so one
+//! touches the keys of one session, which share a hash tag and so one
 //! cluster slot (`KEYS[1]` the session hash, `KEYS[2]` its log stream,
-//! `KEYS[3]` its log's entry costs).
+//! `KEYS[3]` its log's entry costs). The append script alone may take
+//! several sessions, three keys each, where Redis is not a cluster.
 //!
 //! The session hash holds `appname`, `mode`, `jobid` (absent when none),
 //! `metadata` (compact JSON), `created`, `updated`, `ended` (milliseconds;
@@ -24,7 +25,7 @@
 //! Every script that changes a session publishes it on the deployment's
 //! channel in the same step: `S <id>` (read it again) or, for appends,
 //! `L <id> <first> <next> <bytes> <updated>`, which is all the log summary
-//! needs.
+//! needs, one line per log in a single message.
 
 use redis::Script;
 
@@ -108,82 +109,103 @@ redis.call('HSET', KEYS[1], 'beat', ARGV[1])
 return 1
 "#;
 
-/// Appends batches, one after the other, evicting the oldest entries as
-/// the log's caps require, a batch's own included when it alone is over
-/// them. Several batches in one step are the appends that arrived while
-/// the previous step ran: each stays whole and in one piece, as if each
-/// had its own step. ARGV: id, now, channel, max entries, max bytes, the
-/// overhead of an entry ([`ENTRY_OVERHEAD_BYTES`]), the number of batches,
-/// the number of entries in each, the layout of all entries (one character
-/// each, see `EncodedBatch`), then the entries' arguments. Answers
-/// `{'ok', <per batch: appended, cursor, evicted, first, bytes>}`,
-/// `{'absent'}` or `{'ended'}`.
+/// Appends to the logs of one or more sessions, each its batches one after
+/// the other, evicting the oldest entries as the log's caps require, a
+/// batch's own included when it alone is over them. Several batches of one
+/// session are the appends that arrived while its previous step ran: each
+/// stays whole and in one piece, as if each had its own step. Several
+/// sessions in one script are steps that waited for the one before them
+/// (on a single Redis, where any keys may meet in one script).
+///
+/// `KEYS` are three per session. ARGV: now, channel, max entries, max
+/// bytes, the overhead of an entry ([`ENTRY_OVERHEAD_BYTES`]), the number
+/// of sessions, then per session the count of its arguments and those:
+/// id, the number of batches, the number of entries in each, the layout of
+/// all entries (one character each, see `EncodedBatch`), then the
+/// entries' arguments. Answers, per session, `{'ok', <per batch: appended,
+/// cursor, evicted, first, bytes>}`, `{'absent'}`, `{'ended'}` or
+/// `{'error', <what went wrong>}`, and publishes one message for all the
+/// logs that moved, a line each.
 const APPEND: &str = r#"
-local meta = redis.call('HMGET', KEYS[1], 'first', 'next', 'bytes', 'ended', 'cbase')
-if not meta[1] then return {'absent'} end
-if meta[4] then return {'ended'} end
-local first, nxt, bytes = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
-local cbase = tonumber(meta[5] or nxt)
-local max_entries, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
-local overhead = tonumber(ARGV[6])
-local batches = tonumber(ARGV[7])
-local layout = ARGV[8 + batches]
--- Entries the entry cap alone will take, to read their costs in one go.
-local by_count = math.max(0, (nxt - first) + #layout - max_entries)
-local appended_from, appended_costs = nxt, {}
-local cost_at = cost_reader(cbase, appended_from, appended_costs, overhead)
-local answer = {'ok'}
-local entry, i = 1, 9 + batches
-local timestamp, level
-for batch = 1, batches do
-  local size, first_before = tonumber(ARGV[7 + batch]), first
-  for _ = 1, size do
-    local flags = string.byte(layout, entry) - 48
-    if flags % 2 == 1 then timestamp = ARGV[i]; i = i + 1 end
-    if flags % 4 >= 2 then level = ARGV[i]; i = i + 1 end
-    local message, data = ARGV[i], nil
-    i = i + 1
-    if flags >= 4 then data = ARGV[i]; i = i + 1 end
-    local cost = overhead + #message + (data and #data or 0)
-    while nxt > first and (nxt - first >= max_entries or bytes + cost > max_bytes) do
-      bytes = bytes - cost_at(first, by_count)
-      first = first + 1
-      by_count = by_count - 1
+local now, channel = ARGV[1], ARGV[2]
+local max_entries, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
+local overhead = tonumber(ARGV[5])
+-- One session's step, its arguments from ARGV[a]; answers its answer and,
+-- when its log moved, the line that says so.
+local function append_to(session, log, costs, a)
+  local meta = redis.call('HMGET', session, 'first', 'next', 'bytes', 'ended', 'cbase')
+  if not meta[1] then return {'absent'} end
+  if meta[4] then return {'ended'} end
+  local first, nxt, bytes = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
+  local cbase = tonumber(meta[5] or nxt)
+  local batches = tonumber(ARGV[a + 1])
+  local layout = ARGV[a + 2 + batches]
+  -- Entries the entry cap alone will take, to read their costs in one go.
+  local by_count = math.max(0, (nxt - first) + #layout - max_entries)
+  local appended_from, appended_costs = nxt, {}
+  local cost_at = cost_reader(log, costs, cbase, appended_from, appended_costs, overhead)
+  local answer = {'ok'}
+  local entry, i = 1, a + 3 + batches
+  local timestamp, level
+  for batch = 1, batches do
+    local size, first_before = tonumber(ARGV[a + 1 + batch]), first
+    for _ = 1, size do
+      local flags = string.byte(layout, entry) - 48
+      if flags % 2 == 1 then timestamp = ARGV[i]; i = i + 1 end
+      if flags % 4 >= 2 then level = ARGV[i]; i = i + 1 end
+      local message, data = ARGV[i], nil
+      i = i + 1
+      if flags >= 4 then data = ARGV[i]; i = i + 1 end
+      local cost = overhead + #message + (data and #data or 0)
+      while nxt > first and (nxt - first >= max_entries or bytes + cost > max_bytes) do
+        bytes = bytes - cost_at(first, by_count)
+        first = first + 1
+        by_count = by_count - 1
+      end
+      -- The first entry names its id, which proves the stream is where the
+      -- bookkeeping says; the others take the next one.
+      local stream_id = '0-*'
+      if nxt == appended_from then stream_id = '0-' .. nxt end
+      if data then
+        redis.call('XADD', log, stream_id, 't', timestamp, 'l', level, 'm', message, 'd', data)
+      else
+        redis.call('XADD', log, stream_id, 't', timestamp, 'l', level, 'm', message)
+      end
+      appended_costs[#appended_costs + 1] = cost
+      nxt = nxt + 1
+      bytes = bytes + cost
+      entry = entry + 1
     end
-    -- The first entry names its id, which proves the stream is where the
-    -- bookkeeping says; the others take the next one.
-    local id = '0-*'
-    if nxt == appended_from then id = '0-' .. nxt end
-    if data then
-      redis.call('XADD', KEYS[2], id, 't', timestamp, 'l', level, 'm', message, 'd', data)
-    else
-      redis.call('XADD', KEYS[2], id, 't', timestamp, 'l', level, 'm', message)
+    for _, value in ipairs({size, nxt - 1, first - first_before, first, bytes}) do
+      answer[#answer + 1] = value
     end
-    appended_costs[#appended_costs + 1] = cost
-    nxt = nxt + 1
-    bytes = bytes + cost
-    entry = entry + 1
   end
-  for _, value in ipairs({size, nxt - 1, first - first_before, first, bytes}) do
-    answer[#answer + 1] = value
-  end
-end
-if nxt > appended_from then
+  if nxt == appended_from then return answer end
   local packed = {}
   for k, cost in ipairs(appended_costs) do packed[k] = packed_cost(cost) end
-  redis.call('APPEND', KEYS[3], table.concat(packed))
-end
-if first > tonumber(meta[1]) then
-  redis.call('XTRIM', KEYS[2], 'MINID', '0-' .. first)
-  cbase = compact_costs(cbase, first, nxt)
-end
-if nxt > appended_from then
-  redis.call('HSET', KEYS[1], 'first', first, 'next', nxt, 'bytes', bytes, 'updated', ARGV[2],
+  redis.call('APPEND', costs, table.concat(packed))
+  if first > tonumber(meta[1]) then
+    redis.call('XTRIM', log, 'MINID', '0-' .. first)
+    cbase = compact_costs(costs, cbase, first, nxt)
+  end
+  redis.call('HSET', session, 'first', first, 'next', nxt, 'bytes', bytes, 'updated', now,
     'cbase', cbase)
-  redis.call('PUBLISH', ARGV[3],
-    'L ' .. ARGV[1] .. ' ' .. first .. ' ' .. nxt .. ' ' .. bytes .. ' ' .. ARGV[2])
+  return answer, 'L ' .. ARGV[a] .. ' ' .. first .. ' ' .. nxt .. ' ' .. bytes .. ' ' .. now
 end
-return answer
+local answers, moved, a = {}, {}, 7
+for s = 1, tonumber(ARGV[6]) do
+  -- A session whose keys hold what this script cannot read fails alone,
+  -- not the others that share its script.
+  local ran, answer, line = pcall(append_to, KEYS[3 * s - 2], KEYS[3 * s - 1], KEYS[3 * s], a + 1)
+  if not ran then
+    answer = {'error', type(answer) == 'table' and answer.err or tostring(answer)}
+  end
+  answers[s] = answer
+  moved[#moved + 1] = line
+  a = a + 1 + tonumber(ARGV[a])
+end
+if #moved > 0 then redis.call('PUBLISH', channel, table.concat(moved, '\n')) end
+return answers
 "#;
 
 /// Evicts the oldest entries of a log until `bytes` are freed (or it is
@@ -195,7 +217,7 @@ if not meta[1] then return {'absent'} end
 local first, nxt, bytes = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
 local cbase = tonumber(meta[5] or nxt)
 local target, overhead = tonumber(ARGV[3]), tonumber(ARGV[4])
-local cost_at = cost_reader(cbase, nxt, {}, overhead)
+local cost_at = cost_reader(KEYS[2], KEYS[3], cbase, nxt, {}, overhead)
 local start, freed = first, 0
 while freed < target and nxt > first do
   freed = freed + cost_at(first, 256)
@@ -203,7 +225,7 @@ while freed < target and nxt > first do
 end
 if first > start then
   redis.call('XTRIM', KEYS[2], 'MINID', '0-' .. first)
-  cbase = compact_costs(cbase, first, nxt)
+  cbase = compact_costs(KEYS[3], cbase, first, nxt)
   redis.call('HSET', KEYS[1], 'first', first, 'bytes', bytes - freed, 'cbase', cbase)
   redis.call('PUBLISH', ARGV[2], 'L ' .. ARGV[1] .. ' ' .. first .. ' ' .. nxt .. ' '
     .. (bytes - freed) .. ' ' .. meta[4])
@@ -225,10 +247,10 @@ local READ_THE_ENTRY = 16777215
 local function packed_cost(cost)
   return struct.pack('>I3', math.min(cost, READ_THE_ENTRY))
 end
-local function cost_reader(cbase, appended_from, appended, overhead)
+local function cost_reader(log, costs, cbase, appended_from, appended, overhead)
   local window, window_from = '', 0
   local function cost_in_stream(seq)
-    local entry = redis.call('XRANGE', KEYS[2], '0-' .. seq, '0-' .. seq)[1]
+    local entry = redis.call('XRANGE', log, '0-' .. seq, '0-' .. seq)[1]
     local cost = overhead
     for i = 1, #entry[2], 2 do
       if entry[2][i] == 'm' or entry[2][i] == 'd' then cost = cost + #entry[2][i + 1] end
@@ -242,7 +264,7 @@ local function cost_reader(cbase, appended_from, appended, overhead)
     if at < 0 or 3 * at >= #window then
       local offset = 3 * (seq - cbase)
       local count = math.max(16, math.min(256, ahead))
-      window = redis.call('GETRANGE', KEYS[3], offset, offset + 3 * count - 1)
+      window = redis.call('GETRANGE', costs, offset, offset + 3 * count - 1)
       window_from, at = seq, 0
     end
     local cost = struct.unpack('>I3', window, 3 * at + 1)
@@ -250,10 +272,10 @@ local function cost_reader(cbase, appended_from, appended, overhead)
     return cost
   end
 end
-local function compact_costs(cbase, first, nxt)
+local function compact_costs(costs, cbase, first, nxt)
   local dead = first - cbase
   if dead < 1024 or dead <= nxt - first then return cbase end
-  redis.call('SET', KEYS[3], redis.call('GETRANGE', KEYS[3], 3 * dead, -1))
+  redis.call('SET', costs, redis.call('GETRANGE', costs, 3 * dead, -1))
   return first
 end
 "#;

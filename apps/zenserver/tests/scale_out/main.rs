@@ -3,7 +3,8 @@
 //! watch over each other (`nodes.rs`); nodes killed, Redis killed or
 //! restarted, and a cluster master failing lose nothing acknowledged
 //! (`outages.rs`); what an earlier version left in Redis still works
-//! (`formats.rs`).
+//! (`formats.rs`); appends to many sessions share scripts on a single
+//! Redis, and each stays whole and on its own (`shared_scripts.rs`).
 //!
 //! These run in the Redis pass of `cargo xtask test`, which starts a Redis
 //! and a Redis Cluster and names them in `ZEN_TEST_STORE` and
@@ -18,6 +19,7 @@ mod support;
 mod formats;
 mod nodes;
 mod outages;
+mod shared_scripts;
 
 use std::collections::HashMap;
 use std::time::Duration;

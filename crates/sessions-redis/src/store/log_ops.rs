@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use redis::{Cmd, Value};
 use sessions_core::session_log::{AppendOutcome, EntrySink, NewEntry, ReadRequest, ReadSummary};
-use sessions_core::{Limits, RegistryError, SessionId, check_batch, millisecond_now};
+use sessions_core::{Limits, RegistryError, SessionId, check_batch};
 
 use super::{Shared, malformed};
 use crate::REPLICA_WAIT;
@@ -23,43 +23,25 @@ impl Shared {
         id: SessionId,
         batches: Vec<EncodedBatch>,
     ) -> Result<Vec<AppendOutcome>, RegistryError> {
-        let now = millisecond_now();
-        let now_ms = now.as_millisecond().to_string();
-        let id_text = id.to_string();
-        let channel = self.keys.channel();
-        let max_entries = self.limits.log.max_entries().to_string();
-        let max_bytes = self.limits.log.max_bytes().to_string();
-        let overhead = ENTRY_OVERHEAD_BYTES.to_string();
-        let batch_count = batches.len().to_string();
-        let sizes: Vec<String> = batches
-            .iter()
-            .map(|batch| batch.entries().to_string())
-            .collect();
-        let layout: Vec<u8> = batches
-            .iter()
-            .flat_map(|batch| batch.layout.iter().copied())
-            .collect();
-        let mut args: Vec<&[u8]> = vec![
-            id_text.as_bytes(),
-            now_ms.as_bytes(),
-            channel.as_bytes(),
-            max_entries.as_bytes(),
-            max_bytes.as_bytes(),
-            overhead.as_bytes(),
-            batch_count.as_bytes(),
-        ];
-        args.extend(sizes.iter().map(String::as_bytes));
-        args.push(&layout);
-        for batch in &batches {
-            args.extend(batch.arguments.iter().map(Vec::as_slice));
-        }
-        let answer = self.run(&self.scripts.append, id, &args).await?;
+        let count = batches.len();
+        let (answer, now) = self.append_step(id, batches).await?;
         let outcomes = match codec::status(&answer).map_err(malformed)? {
             (status, answers) if status == "ok" => {
-                appended_outcomes(answers, batches.len()).map_err(malformed)?
+                appended_outcomes(answers, count).map_err(malformed)?
             }
             (status, _) if status == "absent" => return Err(RegistryError::NotFound(id)),
             (status, _) if status == "ended" => return Err(RegistryError::Ended(id)),
+            (status, what) if status == "error" => {
+                let what = what
+                    .first()
+                    .map(codec::text)
+                    .transpose()
+                    .map_err(malformed)?;
+                return Err(RegistryError::Unavailable(format!(
+                    "session {id}: the append failed in Redis: {}",
+                    what.unwrap_or_default()
+                )));
+            }
             (status, _) => {
                 return Err(malformed(Malformed(format!("append answered {status}"))));
             }

@@ -17,12 +17,14 @@ use crate::keys::Keys;
 use crate::scripts::Scripts;
 
 mod append_queue;
+mod append_steps;
 mod log_ops;
 mod nodes;
 mod session_ops;
 
 use self::append_queue::AppendQueues;
 pub(crate) use self::append_queue::Joined;
+use self::append_steps::AppendSteps;
 pub(crate) use self::log_ops::{batch_arguments, deliver};
 pub(crate) use self::session_ops::{EndOutcome, Ending};
 
@@ -46,6 +48,7 @@ pub(crate) struct Shared {
     scripts: Scripts,
     pub(crate) directory: Directory,
     append_queues: AppendQueues,
+    append_steps: AppendSteps,
     minter: IdMinter,
     pub(crate) health: Health,
     pub(crate) probes: Probes,
@@ -80,6 +83,7 @@ impl Shared {
             scripts: Scripts::new(),
             directory: Directory::default(),
             append_queues: AppendQueues::default(),
+            append_steps: AppendSteps::default(),
             minter: IdMinter::new(),
             health: Health::new(),
             probes: Probes::new(IdMinter::new().mint().to_string()),
@@ -147,7 +151,14 @@ impl Shared {
         for arg in args {
             invocation.arg(*arg);
         }
-        let answer = self.connection.invoke(&invocation).await;
+        self.invoke(&invocation).await
+    }
+
+    async fn invoke(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<Value, RegistryError> {
+        let answer = self.connection.invoke(invocation).await;
         self.answer(answer)
     }
 }
