@@ -22,11 +22,13 @@ use crate::codec::{self, EncodedBatch, Malformed};
 use crate::connection::StoreAddress;
 use crate::scripts::ENTRY_OVERHEAD_BYTES;
 
-/// Steps join a script while it holds at most this many sessions and
-/// entries, so that one script keeps Redis busy for a few milliseconds at
-/// most. The first step always goes, whatever its size.
+/// Steps join a script while it holds at most this many sessions, entries
+/// and bytes, so that one script keeps Redis busy for a few milliseconds
+/// at most. The first step always goes, whatever its size (one session's
+/// group is bounded by `append_queue`'s limits, or is a single batch).
 const SCRIPT_SESSIONS: usize = 64;
 const SCRIPT_ENTRIES: usize = 4_000;
+const SCRIPT_BYTES: usize = 1 << 20;
 
 /// The append script's answer for one session, and the time it was
 /// appended at (the log's `updated`).
@@ -43,6 +45,10 @@ struct Step {
 impl Step {
     fn entries(&self) -> usize {
         self.batches.iter().map(EncodedBatch::entries).sum()
+    }
+
+    fn bytes(&self) -> usize {
+        self.batches.iter().map(EncodedBatch::bytes).sum()
     }
 }
 
@@ -75,10 +81,13 @@ impl AppendSteps {
     fn next_script(&self) -> Vec<Step> {
         let mut waiting = self.lock();
         let mut script = Vec::new();
-        let mut entries = 0;
+        let (mut entries, mut bytes) = (0, 0);
         while let Some(next) = waiting.steps.front() {
             entries += next.entries();
-            if !script.is_empty() && (script.len() == SCRIPT_SESSIONS || entries > SCRIPT_ENTRIES) {
+            bytes += next.bytes();
+            let full =
+                script.len() == SCRIPT_SESSIONS || entries > SCRIPT_ENTRIES || bytes > SCRIPT_BYTES;
+            if full && !script.is_empty() {
                 break;
             }
             script.extend(waiting.steps.pop_front());
@@ -229,5 +238,72 @@ impl Shared {
             ))));
         }
         Ok(answers.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sessions_core::IdMinter;
+
+    use super::*;
+
+    /// A step of one batch of `entries` entries of `bytes` bytes each.
+    fn step(entries: usize, bytes: usize) -> Step {
+        Step {
+            id: IdMinter::new().mint(),
+            batches: vec![EncodedBatch {
+                layout: vec![b'0'; entries],
+                arguments: vec![vec![b'm'; bytes]; entries],
+            }],
+            answer: oneshot::channel().0,
+        }
+    }
+
+    fn scripts(steps: Vec<Step>) -> Vec<usize> {
+        let queue = AppendSteps::default();
+        for step in steps {
+            queue.join(step);
+        }
+        let mut sizes = Vec::new();
+        loop {
+            let script = queue.next_script();
+            if script.is_empty() {
+                assert!(!queue.lock().running, "given up with nothing left");
+                return sizes;
+            }
+            sizes.push(script.len());
+        }
+    }
+
+    #[test]
+    fn a_script_takes_at_most_its_sessions_entries_and_bytes() {
+        assert_eq!(
+            scripts((0..150).map(|_| step(1, 60)).collect()),
+            [64, 64, 22]
+        );
+        assert_eq!(
+            scripts((0..10).map(|_| step(1_000, 60)).collect()),
+            [4, 4, 2]
+        );
+        assert_eq!(
+            scripts((0..5).map(|_| step(1, 400_000)).collect()),
+            [2, 2, 1]
+        );
+    }
+
+    #[test]
+    fn a_step_over_every_bound_still_goes_alone() {
+        let steps = vec![step(10_000, 200), step(1, 60), step(1, 60)];
+        assert_eq!(scripts(steps), [1, 2]);
+    }
+
+    #[test]
+    fn only_the_first_to_join_an_idle_queue_runs_the_scripts() {
+        let queue = AppendSteps::default();
+        assert!(queue.join(step(1, 60)));
+        assert!(!queue.join(step(1, 60)));
+        assert_eq!(queue.next_script().len(), 2);
+        assert!(queue.next_script().is_empty());
+        assert!(queue.join(step(1, 60)), "the queue was given up");
     }
 }
