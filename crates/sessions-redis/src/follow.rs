@@ -86,11 +86,7 @@ pub(crate) async fn follow_changes(shared: Arc<Shared>, mut pushes: UnboundedRec
         match push.kind {
             PushKind::Message => {
                 if let Some(Ok(message)) = push.data.get(1).map(codec::text) {
-                    // An append step that moved several logs says so in
-                    // one message, a line each.
-                    for line in message.lines() {
-                        apply(&shared, line);
-                    }
+                    apply(&shared, &message);
                 }
             }
             PushKind::Disconnection => {

@@ -25,7 +25,7 @@
 //! Every script that changes a session publishes it on the deployment's
 //! channel in the same step: `S <id>` (read it again) or, for appends,
 //! `L <id> <first> <next> <bytes> <updated>`, which is all the log summary
-//! needs, one line per log in a single message.
+//! needs.
 
 use redis::Script;
 
@@ -124,14 +124,13 @@ return 1
 /// all entries (one character each, see `EncodedBatch`), then the
 /// entries' arguments. Answers, per session, `{'ok', <per batch: appended,
 /// cursor, evicted, first, bytes>}`, `{'absent'}`, `{'ended'}` or
-/// `{'error', <what went wrong>}`, and publishes one message for all the
-/// logs that moved, a line each.
+/// `{'error', <what went wrong>}`. Each log that moved is published in a
+/// message of its own, as nodes of every version read them.
 const APPEND: &str = r#"
 local now, channel = ARGV[1], ARGV[2]
 local max_entries, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
 local overhead = tonumber(ARGV[5])
--- One session's step, its arguments from ARGV[a]; answers its answer and,
--- when its log moved, the line that says so.
+-- One session's step, its arguments from ARGV[a].
 local function append_to(session, log, costs, a)
   local meta = redis.call('HMGET', session, 'first', 'next', 'bytes', 'ended', 'cbase')
   if not meta[1] then return {'absent'} end
@@ -190,21 +189,21 @@ local function append_to(session, log, costs, a)
   end
   redis.call('HSET', session, 'first', first, 'next', nxt, 'bytes', bytes, 'updated', now,
     'cbase', cbase)
-  return answer, 'L ' .. ARGV[a] .. ' ' .. first .. ' ' .. nxt .. ' ' .. bytes .. ' ' .. now
+  redis.call('PUBLISH', channel,
+    'L ' .. ARGV[a] .. ' ' .. first .. ' ' .. nxt .. ' ' .. bytes .. ' ' .. now)
+  return answer
 end
-local answers, moved, a = {}, {}, 7
+local answers, a = {}, 7
 for s = 1, tonumber(ARGV[6]) do
   -- A session whose keys hold what this script cannot read fails alone,
   -- not the others that share its script.
-  local ran, answer, line = pcall(append_to, KEYS[3 * s - 2], KEYS[3 * s - 1], KEYS[3 * s], a + 1)
+  local ran, answer = pcall(append_to, KEYS[3 * s - 2], KEYS[3 * s - 1], KEYS[3 * s], a + 1)
   if not ran then
     answer = {'error', type(answer) == 'table' and answer.err or tostring(answer)}
   end
   answers[s] = answer
-  moved[#moved + 1] = line
   a = a + 1 + tonumber(ARGV[a])
 end
-if #moved > 0 then redis.call('PUBLISH', channel, table.concat(moved, '\n')) end
 return answers
 "#;
 

@@ -1,7 +1,7 @@
 //! Several sessions' append steps in one script. On a single Redis, the
 //! steps that arrive while another runs wait, and go together in the next
 //! script: a script's fixed cost (starting it, a round trip, a wake-up each
-//! way, a change message) is then paid once for all of them, which is what
+//! way) is then paid once for all of them, which is what
 //! appends spread over many sessions spend most on. A lone step still goes
 //! at once. In a cluster each session's keys live in a slot of their own,
 //! so each step runs alone, as it would here with nothing waiting.
