@@ -205,9 +205,7 @@ impl Shared {
         }
         for step in steps {
             let id = step.id;
-            invocation.key(self.keys.session(id));
-            invocation.key(self.keys.log(id));
-            invocation.key(self.keys.costs(id));
+            self.session_keys(&mut invocation, id);
             let arguments: usize = step.batches.iter().map(|batch| batch.arguments.len()).sum();
             // id, the number of batches, their sizes and the layout.
             invocation.arg(3 + step.batches.len() + arguments);
@@ -229,7 +227,7 @@ impl Shared {
             }
         }
         let answer = self.invoke(&invocation).await?;
-        let answers = codec::array(&answer).map_err(malformed)?;
+        let answers = codec::into_array(answer).map_err(malformed)?;
         if answers.len() != steps.len() {
             return Err(malformed(Malformed(format!(
                 "an append of {} sessions answered for {}",
@@ -237,7 +235,7 @@ impl Shared {
                 answers.len()
             ))));
         }
-        Ok(answers.to_vec())
+        Ok(answers)
     }
 }
 

@@ -145,13 +145,19 @@ impl Shared {
         id: SessionId,
         args: &[&[u8]],
     ) -> Result<Value, RegistryError> {
-        let mut invocation = script.key(self.keys.session(id));
-        invocation.key(self.keys.log(id));
-        invocation.key(self.keys.costs(id));
+        let mut invocation = script.prepare_invoke();
+        self.session_keys(&mut invocation, id);
         for arg in args {
             invocation.arg(*arg);
         }
         self.invoke(&invocation).await
+    }
+
+    /// Adds `id`'s keys to a script's: its hash, its log, its log's costs.
+    fn session_keys(&self, invocation: &mut redis::ScriptInvocation<'_>, id: SessionId) {
+        invocation.key(self.keys.session(id));
+        invocation.key(self.keys.log(id));
+        invocation.key(self.keys.costs(id));
     }
 
     async fn invoke(
